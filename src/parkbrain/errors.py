@@ -1,0 +1,74 @@
+"""The one exception tree of ParkBrain.
+
+Raised in the core, translated at the edges: the CLI prints the message and exits non-zero,
+the API answers with an HTTP status and a JSON body ``{"error": {"type", "message"}}``.
+
+    ParkError
+    ├── ConfigError            bad settings or a missing optional extra
+    ├── StoreError             the database cannot be opened, migrated or written
+    │   ├── DatabaseLocked     another process holds the database file
+    │   └── SchemaError        the file was written by a newer ParkBrain
+    ├── QueryError             a query is invalid or not allowed (e.g. not read-only)
+    ├── NotFound               a park, enterprise, point … does not exist
+    └── InvalidInput           bad user data: names the file/field/line and what was expected
+"""
+
+from __future__ import annotations
+
+
+class ParkError(Exception):
+    """Base of every error ParkBrain raises on purpose."""
+
+    http_status: int = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(ParkError):
+    """Bad settings, or an optional extra that is not installed."""
+
+    http_status = 500
+
+
+class StoreError(ParkError):
+    """The database cannot be opened, migrated or written."""
+
+    http_status = 500
+
+
+class DatabaseLocked(StoreError):
+    """Another process holds the database file for writing."""
+
+    http_status = 503
+
+
+class SchemaError(StoreError):
+    """The database was written by a newer version of ParkBrain."""
+
+
+class QueryError(ParkError):
+    """A query is malformed or not allowed."""
+
+    http_status = 400
+
+
+class NotFound(ParkError):
+    """The thing asked for does not exist."""
+
+    http_status = 404
+
+
+class InvalidInput(ParkError):
+    """User-supplied data is invalid; the message names where and what was expected."""
+
+    http_status = 422
+
+
+def missing_extra(module: str, extra: str) -> ConfigError:
+    """The error for an optional dependency that is not installed."""
+    return ConfigError(
+        f"this feature needs the Python package '{module}': install it with "
+        f"pip install 'parkbrain[{extra}]'"
+    )

@@ -1,0 +1,62 @@
+"""The narrow interface every storage backend implements."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+import pyarrow as pa
+
+#: Rollup resolutions served to dashboards and the API, with their bucket width in seconds.
+INTERVALS: dict[str, int] = {"15m": 900, "1h": 3600, "1d": 86400}
+
+Params = Sequence[Any] | Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a write did: rows stored and rows skipped because they were already there."""
+
+    inserted: int
+    duplicates: int = 0
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Tables of the park data model, readings and their rollups.
+
+    One process owns a store for writing, and every write goes through it (the single writer).
+    """
+
+    path: str | None
+
+    def query(self, sql: str, params: Params = None) -> pa.Table:
+        """Run a trusted query written by ParkBrain itself and return its rows."""
+
+    def query_readonly(self, sql: str, limit: int | None = None) -> pa.Table:
+        """Run a user's query after checking that it is one read-only SELECT."""
+
+    def write(self, table: str, data: Any, mode: str = "upsert") -> WriteResult:
+        """Write rows into a table of the model: ``append``, ``upsert`` (on the key) or ``replace``."""
+
+    def write_readings(self, data: Any, rollups: bool = True) -> WriteResult:
+        """Store readings, skipping any (point_id, ts) already stored, and refresh rollups."""
+
+    def rebuild_rollups(self) -> None:
+        """Recompute every rollup and the latest values from raw readings."""
+
+    def readings(
+        self, point_id: str, start: datetime, end: datetime, interval: str
+    ) -> pa.Table:
+        """Readings of a point between ``start`` (inclusive) and ``end`` (exclusive) at a rollup resolution."""
+
+    def schema_version(self) -> int:
+        """The number of the last migration applied."""
+
+    def table_names(self) -> list[str]:
+        """The tables in the store."""
+
+    def close(self) -> None:
+        """Release the database."""

@@ -1,0 +1,398 @@
+"""The DuckDB backend: one file, zero set-up, the embedded default.
+
+Concurrency: DuckDB lets one process open a file for writing. Inside that process, reads run on
+their own cursors (safe across threads) and every write goes through one lock — the single writer.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from parkbrain.errors import DatabaseLocked, InvalidInput, NotFound, QueryError, SchemaError, StoreError
+from parkbrain.store.base import INTERVALS, Params, WriteResult
+from parkbrain.store.sqlguard import check_readonly_select
+
+#: Day buckets follow the park's calendar: Asia/Shanghai midnight (UTC+8, no daylight saving).
+DAY_ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00:00+08'"
+#: How far back the rollup refresh looks for the reading before the first new one.
+LOOKBACK = "INTERVAL 7 DAY"
+_MIGRATION_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every migration shipped with the package, in order."""
+    found = []
+    for entry in resources.files("parkbrain.store.migrations").iterdir():
+        match = _MIGRATION_RE.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class DuckDBStore:
+    """A park database in a DuckDB file (or in memory when ``path`` is None)."""
+
+    def __init__(self, path: str | Path | None = None, read_only: bool = False, migrate: bool = True) -> None:
+        self.path = str(path) if path is not None else None
+        self.read_only = read_only
+        self._write_lock = threading.RLock()
+        self._con = self._connect()
+        if migrate and not read_only:
+            self.migrate()
+        else:
+            self._check_not_newer()
+
+    # -- connection -------------------------------------------------------------------------
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        target = self.path or ":memory:"
+        if self.path and self.read_only and not Path(self.path).exists():
+            raise NotFound(f"no database at {self.path}; build one with `parkbrain demo --db {self.path}`")
+        try:
+            con = duckdb.connect(target, read_only=self.read_only)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" in text.lower():
+                raise DatabaseLocked(
+                    f"the database {self.path} is in use by another process "
+                    "(is `parkbrain serve` running on it?)"
+                ) from None
+            raise StoreError(f"cannot open the database {target}: {text}") from None
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open the database {target}: {exc}") from None
+        con.execute("SET TimeZone = 'UTC'")
+        return con
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for one thread's reads."""
+        return self._con.cursor()
+
+    def close(self) -> None:
+        with self._write_lock:
+            self._con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The writer's connection inside a transaction: all of it is stored, or none."""
+        if self.read_only:
+            raise StoreError(f"the database {self.path} is open read-only")
+        with self._write_lock:
+            con = self._con
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            else:
+                con.execute("COMMIT")
+
+    # -- migrations -------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        cur = self.cursor()
+        exists = cur.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        ).fetchone()[0]
+        if not exists:
+            return 0
+        return cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+
+    def _check_not_newer(self) -> None:
+        known = migrations()[-1][0]
+        current = self.schema_version()
+        if current > known:
+            raise SchemaError(
+                f"the database {self.path} has schema version {current}, newer than this "
+                f"ParkBrain knows ({known}); upgrade ParkBrain"
+            )
+
+    def migrate(self, upto: int | None = None) -> list[int]:
+        """Apply the migrations not yet applied (up to ``upto``); returns the versions applied."""
+        self._check_not_newer()
+        with self._write_lock:
+            self._con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+                "applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
+            )
+            current = self.schema_version()
+            applied = []
+            for version, name, sql in migrations():
+                if version <= current or (upto is not None and version > upto):
+                    continue
+                with self.transaction() as con:
+                    con.execute(sql)
+                    con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+                applied.append(version)
+            return applied
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def query(self, sql: str, params: Params = None) -> pa.Table:
+        try:
+            return _arrow(self.cursor().sql(sql, params=params))
+        except duckdb.Error as exc:
+            raise QueryError(_clean(exc)) from None
+
+    def query_rows(self, sql: str, params: Params = None) -> list[dict[str, Any]]:
+        return self.query(sql, params).to_pylist()
+
+    def query_readonly(self, sql: str, limit: int | None = None) -> pa.Table:
+        cur = self.cursor()
+        check_readonly_select(cur, sql)
+        text = sql.strip().rstrip(";")
+        if limit is not None:
+            text = f"SELECT * FROM ({text}) AS q LIMIT {int(limit)}"
+        try:
+            return _arrow(cur.sql(text))
+        except duckdb.Error as exc:
+            raise QueryError(_clean(exc)) from None
+
+    def table_names(self) -> list[str]:
+        rows = self.cursor().execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def columns(self, table: str) -> dict[str, str]:
+        rows = self.cursor().execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+        return dict(rows)
+
+    def count(self, table: str) -> int:
+        _check_ident(table)
+        return self.cursor().execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+
+    def readings(self, point_id: str, start: datetime, end: datetime, interval: str) -> pa.Table:
+        if interval not in INTERVALS:
+            raise QueryError(f"interval must be one of {', '.join(INTERVALS)}; got {interval!r}")
+        return self.query(
+            f"SELECT bucket AS ts, sum / n AS value, min, max, n, last, delta "
+            f"FROM readings_{interval} WHERE point_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket",
+            [point_id, start, end],
+        )
+
+    def readings_span(self) -> tuple[datetime | None, datetime | None]:
+        return self.cursor().execute("SELECT min(ts), max(ts) FROM readings").fetchone()
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def write(self, table: str, data: Any, mode: str = "upsert") -> WriteResult:
+        """Write rows (Arrow table, pandas DataFrame or list of dicts) into ``table``."""
+        if mode not in ("append", "upsert", "replace"):
+            raise ValueError(f"mode must be append, upsert or replace; got {mode!r}")
+        arrow = _to_arrow(data)
+        columns = self.columns(table)
+        if not columns:
+            raise InvalidInput(f"there is no table {table!r}")
+        unknown = [c for c in arrow.column_names if c not in columns]
+        if unknown:
+            raise InvalidInput(f"table {table}: unknown column(s) {', '.join(unknown)}; expected some of {', '.join(columns)}")
+        names = ", ".join(f'"{c}"' for c in arrow.column_names)
+        verb = "INSERT OR REPLACE" if mode == "upsert" else "INSERT"
+        with self.transaction() as con:
+            if mode == "replace":
+                con.execute(f'DELETE FROM "{table}"')
+            con.register("_incoming", arrow)
+            try:
+                con.execute(f'{verb} INTO "{table}" ({names}) SELECT {names} FROM _incoming')
+            except duckdb.ConstraintException as exc:
+                raise InvalidInput(f"table {table}: {_clean(exc)}") from None
+            except duckdb.ConversionException as exc:
+                raise InvalidInput(f"table {table}: {_clean(exc)}") from None
+            finally:
+                con.unregister("_incoming")
+        return WriteResult(arrow.num_rows)
+
+    def write_readings(self, data: Any, rollups: bool = True) -> WriteResult:
+        arrow = _readings_arrow(data)
+        if arrow.num_rows == 0:
+            return WriteResult(0)
+        with self.transaction() as con:
+            con.register("_batch_raw", arrow)
+            try:
+                _check_points_known(con)
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE _batch AS "
+                    "SELECT point_id, ts, arg_min(value, rn) AS value FROM "
+                    "(SELECT *, row_number() OVER () AS rn FROM _batch_raw) GROUP BY point_id, ts"
+                )
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE _new AS SELECT b.* FROM _batch b "
+                    "ANTI JOIN (SELECT r.point_id, r.ts FROM readings r "
+                    "  WHERE r.point_id IN (SELECT DISTINCT point_id FROM _batch) "
+                    "  AND r.ts BETWEEN (SELECT min(ts) FROM _batch) AND (SELECT max(ts) FROM _batch)) e "
+                    "ON b.point_id = e.point_id AND b.ts = e.ts"
+                )
+                inserted = con.execute("SELECT count(*) FROM _new").fetchone()[0]
+                con.execute("INSERT INTO readings SELECT point_id, ts, value FROM _new ORDER BY point_id, ts")
+                if inserted and rollups:
+                    _refresh_rollups(con)
+                con.execute("DROP TABLE IF EXISTS _new")
+                con.execute("DROP TABLE IF EXISTS _batch")
+            finally:
+                con.unregister("_batch_raw")
+        return WriteResult(inserted, arrow.num_rows - inserted)
+
+    def rebuild_rollups(self) -> None:
+        with self.transaction() as con:
+            con.execute("DELETE FROM readings_15m; DELETE FROM readings_1h; DELETE FROM readings_1d;")
+            con.execute("DELETE FROM latest_readings")
+            con.execute("CREATE OR REPLACE TEMP TABLE _affected AS SELECT NULL::TIMESTAMPTZ AS lo, point_id FROM points")
+            _compute_rollups(con, full=True)
+            con.execute(
+                "INSERT INTO latest_readings SELECT point_id, max(ts), arg_max(value, ts) FROM readings GROUP BY point_id"
+            )
+
+    def checkpoint(self) -> None:
+        with self._write_lock:
+            self._con.execute("CHECKPOINT")
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _refresh_rollups(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute the rollup buckets touched by the rows in ``_new`` (incremental, late data included)."""
+    # The earliest bucket a new reading changes is that of the reading before it (its delta).
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _affected AS
+        SELECT n.point_id,
+               time_bucket(INTERVAL 1 DAY, coalesce(
+                   (SELECT max(r.ts) FROM readings r WHERE r.point_id = n.point_id
+                      AND r.ts < n.first_ts AND r.ts >= n.first_ts - {LOOKBACK}), n.first_ts), {DAY_ORIGIN}) AS lo
+        FROM (SELECT point_id, min(ts) AS first_ts FROM _new GROUP BY point_id) n"""
+    )
+    _compute_rollups(con, full=False)
+    con.execute(
+        """INSERT OR REPLACE INTO latest_readings
+        SELECT n.point_id, max(n.ts), arg_max(n.value, n.ts) FROM _new n
+        GROUP BY n.point_id
+        HAVING max(n.ts) >= coalesce((SELECT l.ts FROM latest_readings l WHERE l.point_id = n.point_id),
+                                     TIMESTAMPTZ '1970-01-01 00:00:00+00')"""
+    )
+
+
+def _compute_rollups(con: duckdb.DuckDBPyConnection, full: bool) -> None:
+    """(Re)build rollup rows for the points in ``_affected`` from their ``lo`` day onward."""
+    window = "" if full else f"AND r.ts >= a.lo - {LOOKBACK}"
+    keep = "" if full else "AND bucket >= a.lo"
+    if not full:
+        for table in ("readings_15m", "readings_1h", "readings_1d"):
+            con.execute(
+                f"DELETE FROM {table} t USING _affected a WHERE t.point_id = a.point_id AND t.bucket >= a.lo"
+            )
+    con.execute(
+        f"""INSERT INTO readings_15m
+        WITH src AS (
+            SELECT r.point_id, r.ts, r.value, p.value_kind = 'cumulative' AS cumulative,
+                   lead(r.value) OVER w AS next_value, lead(r.ts) OVER w AS next_ts
+            FROM readings r JOIN _affected a USING (point_id) JOIN points p USING (point_id)
+            WHERE true {window}
+            WINDOW w AS (PARTITION BY r.point_id ORDER BY r.ts)
+        ), bucketed AS (
+            SELECT *, time_bucket(INTERVAL 15 MINUTE, ts) AS bucket FROM src
+        )
+        SELECT b.point_id, b.bucket, count(*), sum(value), min(value), max(value),
+               arg_min(value, ts), arg_max(value, ts),
+               CASE WHEN bool_or(cumulative) THEN sum(
+                   CASE WHEN next_value IS NULL THEN NULL
+                        WHEN next_value >= value THEN next_value - value
+                        ELSE next_value END) END
+        FROM bucketed b JOIN _affected a USING (point_id)
+        WHERE true {keep}
+        GROUP BY b.point_id, b.bucket"""
+    )
+    for table, width, origin, source in (
+        ("readings_1h", "INTERVAL 1 HOUR", "", "readings_15m"),
+        ("readings_1d", "INTERVAL 1 DAY", f", {DAY_ORIGIN}", "readings_1h"),
+    ):
+        con.execute(
+            f"""INSERT INTO {table}
+            SELECT s.point_id, time_bucket({width}, s.bucket{origin}) AS b, sum(n)::BIGINT, sum(sum), min(min), max(max),
+                   arg_min(first, s.bucket), arg_max(last, s.bucket), sum(delta)
+            FROM {source} s JOIN _affected a USING (point_id)
+            WHERE {"true" if full else "s.bucket >= a.lo"}
+            GROUP BY s.point_id, b"""
+        )
+
+
+def _check_points_known(con: duckdb.DuckDBPyConnection) -> None:
+    unknown = con.execute(
+        "SELECT DISTINCT point_id FROM _batch_raw WHERE point_id NOT IN (SELECT point_id FROM points) LIMIT 6"
+    ).fetchall()
+    if unknown:
+        names = ", ".join(repr(r[0]) for r in unknown[:5])
+        more = " …" if len(unknown) > 5 else ""
+        raise InvalidInput(f"readings: unknown point_id {names}{more}; add the points before their readings")
+
+
+def _readings_arrow(data: Any) -> pa.Table:
+    arrow = _to_arrow(data)
+    missing = [c for c in ("point_id", "ts", "value") if c not in arrow.column_names]
+    if missing:
+        raise InvalidInput(f"readings: missing column(s) {', '.join(missing)}; expected point_id, ts, value")
+    arrow = arrow.select(["point_id", "ts", "value"])
+    try:
+        arrow = arrow.cast(
+            pa.schema([("point_id", pa.string()), ("ts", pa.timestamp("us", tz="UTC")), ("value", pa.float64())])
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise InvalidInput(f"readings: {exc}; expected point_id text, ts a UTC timestamp, value a number") from None
+    for name in ("point_id", "ts", "value"):
+        column = arrow.column(name)
+        bad = column.null_count
+        if name == "value":
+            bad += pa.compute.sum(pa.compute.is_nan(column)).as_py() or 0
+        if bad:
+            raise InvalidInput(f"readings: {bad} row(s) with an empty or non-numeric {name}")
+    return arrow
+
+
+def _to_arrow(data: Any) -> pa.Table:
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, list):
+        return pa.Table.from_pylist(data)
+    if hasattr(data, "to_arrow"):
+        return data.to_arrow()
+    try:
+        import pandas as pd
+
+        if isinstance(data, pd.DataFrame):
+            return pa.Table.from_pandas(data, preserve_index=False)
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        pass
+    raise TypeError(f"cannot write {type(data).__name__}; pass an Arrow table, DataFrame or list of dicts")
+
+
+def _arrow(relation: duckdb.DuckDBPyRelation) -> pa.Table:
+    """The result as an Arrow table (``to_arrow_table`` since DuckDB 1.4, ``arrow`` before)."""
+    fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
+    return fetch()
+
+
+def _check_ident(name: str) -> None:
+    if not _IDENT_RE.match(name):
+        raise QueryError(f"{name!r} is not a table name")
+
+
+def _clean(exc: Exception) -> str:
+    """The first line of a DuckDB error, without its class prefix."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text

@@ -1,0 +1,57 @@
+"""Check that a user's SQL is exactly one read-only SELECT, using DuckDB's own parser.
+
+``json_serialize_sql`` only serialises SELECT statements, so DDL, DML, COPY, ATTACH, PRAGMA, SET and
+INSTALL are refused by the parser itself. On top of that, table functions that reach outside the
+database (``read_csv``, ``read_parquet``, ``glob`` …) and functions that read the environment are
+refused: the only table functions allowed are those that generate values.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from parkbrain.errors import QueryError
+
+ALLOWED_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
+DENIED_FUNCTIONS = frozenset({"getenv", "current_setting", "read_text", "read_blob"})
+
+
+def check_readonly_select(con: Any, sql: str) -> None:
+    """Raise ``QueryError`` unless ``sql`` is one SELECT that touches only database tables."""
+    if not sql or not sql.strip():
+        raise QueryError("the query is empty; expected one SELECT statement")
+    raw = con.execute("SELECT json_serialize_sql(?::VARCHAR)", [sql]).fetchall()[0][0]
+    tree = json.loads(raw)
+    if tree.get("error"):
+        message = tree.get("error_message", "")
+        if "Only SELECT" in message:
+            raise QueryError("only read-only SELECT queries are allowed")
+        raise QueryError(f"the query does not parse: {message}")
+    statements = tree.get("statements", [])
+    if len(statements) != 1:
+        raise QueryError(f"expected exactly one SELECT statement, got {len(statements)}")
+    _walk(tree)
+
+
+def _walk(node: Any) -> None:
+    if isinstance(node, dict):
+        if node.get("type") == "TABLE_FUNCTION":
+            name = _function_name(node.get("function"))
+            if name not in ALLOWED_TABLE_FUNCTIONS:
+                raise QueryError(
+                    f"table function {name or '?'}() is not allowed; query the park tables instead"
+                )
+        if node.get("class") == "FUNCTION" and str(node.get("function_name", "")).lower() in DENIED_FUNCTIONS:
+            raise QueryError(f"function {node['function_name']}() is not allowed")
+        for value in node.values():
+            _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            _walk(value)
+
+
+def _function_name(function: Any) -> str:
+    if isinstance(function, dict):
+        return str(function.get("function_name", "")).lower()
+    return ""
