@@ -316,7 +316,7 @@ def _machines(province: Province, grid: Grid, seed: int, sink: _Readings, labels
                 start = None
                 if rng.random() < 0.3:
                     fault = "bearing" if rng.random() < 0.6 else "imbalance"
-                    start = int(grid.n - rng.integers(4 * 24 * 5, 4 * 24 * 25))
+                    start = max(int(grid.n - rng.integers(4 * 24 * 5, 4 * 24 * 25)), grid.n // 3)
                 signals = machine(grid, running, rated, rng, fault, start)
                 device = _device(province, plan, park_id, f"m{j + 1}", kind, f"{j + 1}#{name}", rng)
                 for quantity, unit, brick, label, values in (

@@ -205,13 +205,14 @@ def _buildings(
 
 
 def _mark_key_energy_users(plans: list[EnterprisePlan]) -> None:
-    """The park's 2–4 largest energy users, plus any above 5,000 tce a year, are 重点用能单位."""
+    """重点用能单位: the park's largest energy users — those above 10,000 tce a year (the national
+    threshold), at least 2–3 per park and at most 6 (the demo keeps it to "a few")."""
     ranked = sorted(plans, key=lambda p: p.mean_kw, reverse=True)
     kgce_per_kwh = 0.1229  # GB/T 2589-2020 equivalent value of electricity, for sizing only
-    n_top = 2 + len(plans) // 15
+    above = sum(1 for p in ranked if p.mean_kw * 8760 * kgce_per_kwh / 1000 >= 10_000)
+    n_key = min(max(2 + len(plans) // 30, above), 6)
     for i, plan in enumerate(ranked):
-        tce = plan.mean_kw * 8760 * kgce_per_kwh / 1000
-        plan.row["key_energy_user"] = i < n_top or tce >= 5000
+        plan.row["key_energy_user"] = i < n_key
 
 
 def meter_vendor(rng: np.random.Generator) -> str:

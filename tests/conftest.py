@@ -1,0 +1,44 @@
+"""Shared fixtures: an empty in-memory park, and one full demo province per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from parkbrain import Park
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+ARTIFACTS = REPO / "artifacts"
+
+
+@pytest.fixture
+def park():
+    with Park(memory=True) as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """The default demo (90 days ending now, seed 42), built once per test session into a file."""
+    from parkbrain.demo import build_demo_file
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    os.environ.setdefault("PARKBRAIN_SHARED_DATA", str(SHARED_DATA))
+    report = build_demo_file(path, seed=42)
+    (ARTIFACTS).mkdir(exist_ok=True)
+    (ARTIFACTS / "demo-build.txt").write_text(
+        f"seconds {report.seconds:.1f}\nsize_bytes {report.size_bytes}\n"
+        + "".join(f"{k} {v}\n" for k, v in report.tables.items())
+        + "".join(f"real {s}\n" for s in report.real_sources),
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo(demo_db):
+    with Park.open(demo_db, read_only=True) as p:
+        yield p
