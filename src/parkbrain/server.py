@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
+import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -99,9 +101,16 @@ def serve(db: str | Path, host: str = "127.0.0.1", port: int = 8000, log_level: 
     park = Park.open(db)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     lock = write_lock(db, url)
+    # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into SystemExit so that the
+    # lock file is removed and the database closed cleanly.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         app = create_app(park, local_token=lock.token)
         uvicorn.run(app, host=host, port=port, log_level=log_level)
     finally:
         remove_lock(db)
         park.close()
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    sys.exit(0)

@@ -37,6 +37,14 @@ class SqlRequest(BaseModel):
     limit: int | None = Field(default=10_000, ge=1, le=1_000_000)
 
 
+def get_park(request: Request) -> Park:
+    """The ``Park`` the app serves."""
+    return request.app.state.park
+
+
+ParkDep = Annotated[Park, Depends(get_park)]
+
+
 def create_app(park: Park, local_token: str | None = None) -> FastAPI:
     """The API over one ``Park``. ``local_token`` enables the routes the CLI uses while serving."""
     app = FastAPI(title="ParkBrain API", version=__version__, description=API_DESCRIPTION)
@@ -48,11 +56,6 @@ def create_app(park: Park, local_token: str | None = None) -> FastAPI:
             status_code=exc.http_status,
             content={"error": {"type": type(exc).__name__, "message": exc.message}},
         )
-
-    def get_park() -> Park:
-        return app.state.park
-
-    ParkDep = Annotated[Park, Depends(get_park)]
 
     @app.get("/healthz", tags=["system"])
     def healthz(p: ParkDep) -> dict[str, Any]:
@@ -113,7 +116,7 @@ def create_app(park: Park, local_token: str | None = None) -> FastAPI:
         }
 
     if local_token:
-        _local_routes(app, local_token, get_park)
+        _local_routes(app, local_token)
     return app
 
 
@@ -126,7 +129,7 @@ def _time(text: str | None, field: str) -> datetime | None:
         raise InvalidInput(str(exc)) from None
 
 
-def _local_routes(app: FastAPI, token: str, get_park: Any) -> None:
+def _local_routes(app: FastAPI, token: str) -> None:
     """Routes through which the CLI works on a database the server holds (token from the lock file)."""
 
     def check(x_parkbrain_local_token: Annotated[str | None, Header()] = None) -> None:
@@ -134,15 +137,15 @@ def _local_routes(app: FastAPI, token: str, get_park: Any) -> None:
             raise _Forbidden("this route is for the parkbrain CLI on the same machine")
 
     @app.post("/api/local/sql", tags=["local"], dependencies=[Depends(check)])
-    def local_sql(body: SqlRequest) -> dict[str, Any]:
+    def local_sql(p: ParkDep, body: SqlRequest) -> dict[str, Any]:
         """Run a read-only SELECT for ``parkbrain sql`` while the server holds the database."""
-        table = get_park().sql(body.query, limit=body.limit)
+        table = p.sql(body.query, limit=body.limit)
         return {"columns": table.column_names, "rows": table.to_pylist()}
 
     @app.get("/api/local/info", tags=["local"], dependencies=[Depends(check)])
-    def local_info() -> dict[str, Any]:
+    def local_info(p: ParkDep) -> dict[str, Any]:
         """``parkbrain info`` while the server holds the database."""
-        return get_park().info()
+        return p.info()
 
 
 class _Forbidden(QueryError):

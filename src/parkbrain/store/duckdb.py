@@ -25,7 +25,7 @@ from parkbrain.store.sqlguard import check_readonly_select
 #: Day buckets follow the park's calendar: Asia/Shanghai midnight (UTC+8, no daylight saving).
 DAY_ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00:00+08'"
 #: How far back the rollup refresh looks for the reading before the first new one.
-LOOKBACK = "INTERVAL 7 DAY"
+ROLLUPS_MIGRATION = 2
 _MIGRATION_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -48,10 +48,14 @@ class DuckDBStore:
         self.read_only = read_only
         self._write_lock = threading.RLock()
         self._con = self._connect()
-        if migrate and not read_only:
-            self.migrate()
-        else:
-            self._check_not_newer()
+        try:
+            if migrate and not read_only:
+                self.migrate()
+            else:
+                self._check_not_newer()
+        except BaseException:
+            self._con.close()
+            raise
 
     # -- connection -------------------------------------------------------------------------
 
@@ -72,6 +76,7 @@ class DuckDBStore:
         except duckdb.Error as exc:
             raise StoreError(f"cannot open the database {target}: {exc}") from None
         con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET python_enable_replacements = false")  # no reading Python variables by name
         return con
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -136,6 +141,8 @@ class DuckDBStore:
                     con.execute(sql)
                     con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
                 applied.append(version)
+            if ROLLUPS_MIGRATION in applied and self.count("readings"):
+                self.rebuild_rollups()  # readings stored before rollups existed
             return applied
 
     # -- reading ----------------------------------------------------------------------------
@@ -154,7 +161,7 @@ class DuckDBStore:
         check_readonly_select(cur, sql)
         text = sql.strip().rstrip(";")
         if limit is not None:
-            text = f"SELECT * FROM ({text}) AS q LIMIT {int(limit)}"
+            text = f"SELECT * FROM (\n{text}\n) AS q LIMIT {int(limit)}"
         try:
             return _arrow(cur.sql(text))
         except duckdb.Error as exc:
@@ -216,7 +223,7 @@ class DuckDBStore:
             except duckdb.ConversionException as exc:
                 raise InvalidInput(f"table {table}: {_clean(exc)}") from None
             finally:
-                con.unregister("_incoming")
+                _unregister(con, "_incoming")
         return WriteResult(arrow.num_rows)
 
     def write_readings(self, data: Any, rollups: bool = True) -> WriteResult:
@@ -246,7 +253,7 @@ class DuckDBStore:
                 con.execute("DROP TABLE IF EXISTS _new")
                 con.execute("DROP TABLE IF EXISTS _batch")
             finally:
-                con.unregister("_batch_raw")
+                _unregister(con, "_batch_raw")
         return WriteResult(inserted, arrow.num_rows - inserted)
 
     def rebuild_rollups(self) -> None:
@@ -269,13 +276,14 @@ class DuckDBStore:
 
 def _refresh_rollups(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute the rollup buckets touched by the rows in ``_new`` (incremental, late data included)."""
-    # The earliest bucket a new reading changes is that of the reading before it (its delta).
+    # The earliest bucket a new reading changes is that of the reading before it (its delta);
+    # deltas look forward (to the next reading), so readings from that day on are all that is needed.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _affected AS
         SELECT n.point_id,
                time_bucket(INTERVAL 1 DAY, coalesce(
-                   (SELECT max(r.ts) FROM readings r WHERE r.point_id = n.point_id
-                      AND r.ts < n.first_ts AND r.ts >= n.first_ts - {LOOKBACK}), n.first_ts), {DAY_ORIGIN}) AS lo
+                   (SELECT max(r.ts) FROM readings r WHERE r.point_id = n.point_id AND r.ts < n.first_ts),
+                   n.first_ts), {DAY_ORIGIN}) AS lo
         FROM (SELECT point_id, min(ts) AS first_ts FROM _new GROUP BY point_id) n"""
     )
     _compute_rollups(con, full=False)
@@ -290,7 +298,7 @@ def _refresh_rollups(con: duckdb.DuckDBPyConnection) -> None:
 
 def _compute_rollups(con: duckdb.DuckDBPyConnection, full: bool) -> None:
     """(Re)build rollup rows for the points in ``_affected`` from their ``lo`` day onward."""
-    window = "" if full else f"AND r.ts >= a.lo - {LOOKBACK}"
+    window = "" if full else "AND r.ts >= a.lo"
     keep = "" if full else "AND bucket >= a.lo"
     if not full:
         for table in ("readings_15m", "readings_1h", "readings_1d"):
@@ -332,6 +340,14 @@ def _compute_rollups(con: duckdb.DuckDBPyConnection, full: bool) -> None:
         )
 
 
+def _unregister(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop a registered Arrow view, even on a connection whose transaction has failed."""
+    try:
+        con.unregister(name)
+    except duckdb.Error:
+        pass
+
+
 def _check_points_known(con: duckdb.DuckDBPyConnection) -> None:
     unknown = con.execute(
         "SELECT DISTINCT point_id FROM _batch_raw WHERE point_id NOT IN (SELECT point_id FROM points) LIMIT 6"
@@ -343,7 +359,10 @@ def _check_points_known(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _readings_arrow(data: Any) -> pa.Table:
-    arrow = _to_arrow(data)
+    try:
+        arrow = _to_arrow(data)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise InvalidInput(f"readings: {exc}; expected point_id text, ts a UTC timestamp, value a number") from None
     missing = [c for c in ("point_id", "ts", "value") if c not in arrow.column_names]
     if missing:
         raise InvalidInput(f"readings: missing column(s) {', '.join(missing)}; expected point_id, ts, value")
@@ -368,7 +387,9 @@ def _to_arrow(data: Any) -> pa.Table:
     if isinstance(data, pa.Table):
         return data
     if isinstance(data, list):
-        return pa.Table.from_pylist(data)
+        # Columns are the union of every row's keys (from_pylist alone would take the first row's).
+        keys = list(dict.fromkeys(k for row in data for k in row))
+        return pa.Table.from_pylist([{k: row.get(k) for k in keys} for row in data])
     if hasattr(data, "to_arrow"):
         return data.to_arrow()
     try:

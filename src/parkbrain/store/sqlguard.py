@@ -9,11 +9,13 @@ refused: the only table functions allowed are those that generate values.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from parkbrain.errors import QueryError
 
 ALLOWED_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DENIED_FUNCTIONS = frozenset({"getenv", "current_setting", "read_text", "read_blob"})
 
 
@@ -42,6 +44,9 @@ def _walk(node: Any) -> None:
                 raise QueryError(
                     f"table function {name or '?'}() is not allowed; query the park tables instead"
                 )
+        if node.get("type") == "BASE_TABLE" and not _IDENT.match(str(node.get("table_name", ""))):
+            # A string in FROM ('/path/x.csv') is a replacement scan that reads a file.
+            raise QueryError(f"{node.get('table_name')!r} is not a table name; query the park tables instead")
         if node.get("class") == "FUNCTION" and str(node.get("function_name", "")).lower() in DENIED_FUNCTIONS:
             raise QueryError(f"function {node['function_name']}() is not allowed")
         for value in node.values():
