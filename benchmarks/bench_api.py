@@ -34,7 +34,9 @@ def main() -> None:
             build_demo_file(db, seed=42)
         park = Park.open(db, read_only=True)
         client = TestClient(create_app(park))
-        point = park.store.query_rows("SELECT point_id FROM points WHERE quantity = 'electric_energy' LIMIT 1")[0]
+        point = park.store.query_rows(
+            "SELECT point_id FROM points WHERE quantity = 'electric_energy' LIMIT 1"
+        )[0]
         park_id = park.store.query_rows("SELECT park_id FROM parks LIMIT 1")[0]["park_id"]
         routes = [
             "/healthz",

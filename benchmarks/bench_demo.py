@@ -34,18 +34,22 @@ def main() -> None:
         started = time.perf_counter()
         for lo in range(0, points, 100):
             n = min(100, points - lo)
-            table = pa.table({
-                "point_id": np.repeat([f"p{i}" for i in range(lo, lo + n)], per_point),
-                "ts": pa.array(np.tile(ts, n)).cast(pa.timestamp("us", tz="UTC")),
-                "value": np.random.default_rng(lo).random(n * per_point),
-            })
+            table = pa.table(
+                {
+                    "point_id": np.repeat([f"p{i}" for i in range(lo, lo + n)], per_point),
+                    "ts": pa.array(np.tile(ts, n)).cast(pa.timestamp("us", tz="UTC")),
+                    "value": np.random.default_rng(lo).random(n * per_point),
+                }
+            )
             con.register("t", table)
             con.execute("INSERT INTO readings SELECT * FROM t")
             con.unregister("t")
         con.execute("CHECKPOINT")
         reference = time.perf_counter() - started
-        print(f"reference: DuckDB bare insert of {points * per_point:,} readings: {reference:.1f} s "
-              f"(demo build is {report.seconds / reference:.1f}x, including generation and rollups)")
+        print(
+            f"reference: DuckDB bare insert of {points * per_point:,} readings: {reference:.1f} s "
+            f"(demo build is {report.seconds / reference:.1f}x, including generation and rollups)"
+        )
 
 
 if __name__ == "__main__":

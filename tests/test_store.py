@@ -152,13 +152,9 @@ def test_a_version_1_database_is_upgraded_and_keeps_its_rows(tmp_path):
         assert again.store.count("readings") == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: migration 0002 creates readings_15m/1h/1d and latest_readings empty and nothing backfills "
-    "them, so readings stored before the upgrade are invisible to Park.readings() and the API until "
-    "rebuild_rollups() is run by hand",
-)
 def test_upgrade_makes_earlier_readings_visible_in_the_rollups(tmp_path):
+    """Regression: migration 0002 created the rollup tables empty, so readings stored at version 1 were
+    invisible to Park.readings() and the API until rebuild_rollups() was run by hand."""
     path = tmp_path / "old.duckdb"
     _version_1_file(path)
     with Park.open(path) as p:
@@ -183,13 +179,9 @@ def test_a_newer_schema_is_refused(tmp_path, read_only):
         Park.open(path, read_only=read_only)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: DuckDBStore.__init__ does not close its connection when _check_not_newer()/migrate() raises, "
-    "so while the SchemaError is referenced the file stays open and a second open in the same process "
-    "fails with StoreError ('different configuration') instead of SchemaError",
-)
 def test_a_refused_open_releases_the_file(tmp_path):
+    """Regression: a store whose open failed (SchemaError) kept its connection, so the file stayed held
+    and the next open in this process failed with StoreError ('different configuration')."""
     path = tmp_path / "new.duckdb"
     _future_file(path)
     with pytest.raises(SchemaError) as first:
@@ -266,12 +258,8 @@ def test_text_that_is_no_number_or_time_is_refused(park):
     assert park.store.count("readings") == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _to_arrow() (pa.Table.from_pylist) runs outside the try in _readings_arrow, so a list of "
-    "dicts whose value column mixes numbers and text raises a raw pyarrow.ArrowInvalid instead of InvalidInput",
-)
 def test_a_list_mixing_numbers_and_text_is_invalid_input(park):
+    """Regression: pa.Table.from_pylist ran outside the try, so this raised a raw pyarrow.ArrowInvalid."""
     rows = [{"point_id": "kwh", "ts": T0, "value": 2.0}, {"point_id": "kwh", "ts": T0 + Q, "value": "lots"}]
     with pytest.raises(InvalidInput, match="lots"):
         park.write_readings(rows)
@@ -417,13 +405,9 @@ def test_readings_window_is_start_inclusive_end_exclusive(park, meter_series):
         park.readings("kwh", T0, T0 + Q, "5m")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG/limitation: the incremental refresh only looks back LOOKBACK (7 days) for the reading before "
-    "a new one, so after a gap of more than 7 days the earlier reading's delta stays NULL while "
-    "rebuild_rollups() fills it: incremental and full rollups disagree",
-)
 def test_incremental_rollups_match_rebuild_after_a_long_gap(park):
+    """Regression: the refresh looked back only 7 days for the reading before a new one, so after a longer
+    gap the earlier reading's delta stayed NULL while rebuild_rollups() filled it."""
     park.write_readings(_rows("kwh", T0, [10.0]))
     park.write_readings(_rows("kwh", T0 + timedelta(days=10), [30.0]))
     incremental = _dump(park)
@@ -476,26 +460,17 @@ def test_query_readonly_accepts_selects(park):
     assert park.sql("SELECT count(*) AS n FROM readings;").to_pylist() == [{"n": 3}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (security): DuckDB replacement scans read files named as a string in FROM "
-    "(SELECT * FROM '/path/x.csv'); json_serialize_sql shows them as a BASE_TABLE, so sqlguard lets the "
-    "query read any file the process can read",
-)
 def test_query_readonly_refuses_files_named_in_from(park, tmp_path):
+    """Regression: a string in FROM is a DuckDB replacement scan that reads the file; json_serialize_sql
+    shows it as a BASE_TABLE, so the guard let it through."""
     secret = tmp_path / "secret.csv"
     secret.write_text("password\nhunter2\n", encoding="utf-8")
     with pytest.raises(QueryError):
         park.sql(f"SELECT * FROM '{secret}'")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: query_readonly wraps the query as 'SELECT * FROM (<query>) AS q LIMIT n' on one line, so a "
-    "query ending in a -- comment comments out the closing parenthesis and fails to parse whenever a limit "
-    "is given (the /api/local/sql route always gives one)",
-)
 def test_query_readonly_limit_with_a_trailing_comment(park):
+    """Regression: the LIMIT wrapper was one line, so a trailing -- comment swallowed its ')'."""
     assert park.sql("SELECT 42 AS answer -- the answer", limit=10).to_pylist() == [{"answer": 42}]
 
 
@@ -525,24 +500,15 @@ def test_upsert_replaces_a_row_by_key(park):
         park.store.write("enterprises", [row], mode="merge")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: DuckDBStore.write() turns a ConstraintException into InvalidInput, but its finally-clause "
-    "con.unregister('_incoming') runs on the aborted transaction and raises duckdb.TransactionException, "
-    "which replaces the InvalidInput (same for a PRIMARY KEY clash in append mode or a CHECK failure)",
-)
 def test_write_reports_a_missing_required_value_as_invalid_input(park):
+    """Regression: unregistering the Arrow view on the aborted transaction raised a
+    duckdb.TransactionException that replaced the InvalidInput."""
     with pytest.raises(InvalidInput, match="name"):
         park.store.write("enterprises", [{"enterprise_id": "e1", "park_id": "p1"}])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (silent data loss): _to_arrow() builds a list of dicts with pa.Table.from_pylist, which takes "
-    "the columns from the first dict only, so a key that first appears in a later row is dropped without "
-    "an error (here parent_code of the second region, and a 'closed' alert status that becomes 'open')",
-)
 def test_write_keeps_keys_missing_from_the_first_row(park):
+    """Regression (silent data loss): pa.Table.from_pylist takes the columns from the first dict only."""
     park.store.write("regions", [
         {"region_code": "450000", "name": "广西壮族自治区", "level": "province"},
         {"region_code": "450100", "name": "南宁市", "level": "prefecture", "parent_code": "450000"},

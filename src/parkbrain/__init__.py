@@ -1,7 +1,7 @@
 """ParkBrain (园区大脑): an open-source data and AI platform for industrial parks.
 
-    >>> from parkbrain import Park
-    >>> park = Park(memory=True)
+>>> from parkbrain import Park
+>>> park = Park(memory=True)
 """
 
 from parkbrain.core import DEFAULT_DB, Park

@@ -21,7 +21,11 @@ from parkbrain.core import DEFAULT_DB, Park
 from parkbrain.errors import DatabaseLocked, NotFound, ParkError
 
 DB_OPTION = click.option(
-    "--db", "db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+    "--db",
+    "db",
+    default=DEFAULT_DB,
+    show_default=True,
+    type=click.Path(dir_okay=False),
     help="Park database file (DuckDB).",
 )
 
@@ -55,15 +59,24 @@ def cli() -> None:
 
 @cli.command()
 @DB_OPTION
-@click.option("--seed", default=42, show_default=True, help="Random seed: the same seed and --end give the same province.")
-@click.option("--end", "end", default=None, help="Last reading time (ISO 8601, naive = Asia/Shanghai); default now.")
+@click.option(
+    "--seed",
+    default=42,
+    show_default=True,
+    help="Random seed: the same seed and --end give the same province.",
+)
+@click.option(
+    "--end", "end", default=None, help="Last reading time (ISO 8601, naive = Asia/Shanghai); default now."
+)
 @click.option("--days", default=90, show_default=True, type=click.IntRange(7, 400), help="Days of readings.")
 @click.option("--force", is_flag=True, help="Replace the database even if it is not a demo.")
 @click.option("--no-serve", is_flag=True, help="Build only; do not start the web server.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to serve on.")
 @user_errors
-def demo(db: str, seed: int, end: str | None, days: int, force: bool, no_serve: bool, host: str, port: int) -> None:
+def demo(
+    db: str, seed: int, end: str | None, days: int, force: bool, no_serve: bool, host: str, port: int
+) -> None:
     """Build the demo province of Guangxi (parks, enterprises, meters, 90 days of readings) and serve it."""
     from parkbrain.demo import build_demo_file
     from parkbrain.model.timeutil import parse_time
@@ -75,8 +88,10 @@ def demo(db: str, seed: int, end: str | None, days: int, force: bool, no_serve: 
     if not no_serve:
         _check_port_free(host, port)
     click.echo(f"Building the demo province into {db} (seed {seed}) …", err=True)
-    with click.progressbar(length=1000, label="demo", file=sys.stderr, show_eta=False,
-                           item_show_func=lambda label: label) as bar:
+    with click.progressbar(
+        length=1000, label="demo", file=sys.stderr, show_eta=False, item_show_func=lambda label: label
+    ) as bar:
+
         def progress(label: str, done: float) -> None:
             bar.update(int(done * 1000) - bar.pos, label)
 
@@ -110,7 +125,9 @@ def serve(db: str, host: str, port: int) -> None:
 def _serve(db: str, host: str, port: int) -> None:
     from parkbrain.server import serve as run_server
 
-    click.echo(f"Serving {db} on http://{host}:{port}  (API docs: http://{host}:{port}/docs; Ctrl+C stops)", err=True)
+    click.echo(
+        f"Serving {db} on http://{host}:{port}  (API docs: http://{host}:{port}/docs; Ctrl+C stops)", err=True
+    )
     run_server(db, host=host, port=port)
 
 
@@ -137,7 +154,9 @@ def info(db: str, fmt: str) -> None:
 @cli.command()
 @click.argument("query")
 @DB_OPTION
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True
+)
 @click.option("--limit", default=None, type=click.IntRange(1), help="At most this many rows.")
 @user_errors
 def sql(query: str, db: str, fmt: str, limit: int | None) -> None:
@@ -145,7 +164,9 @@ def sql(query: str, db: str, fmt: str, limit: int | None) -> None:
     columns, rows = _with_db(
         db,
         lambda park: _table_rows(park.sql(query, limit=limit)),
-        lambda lock, call: _remote_rows(call(lock, "POST", "/api/local/sql", {"query": query, "limit": limit})),
+        lambda lock, call: _remote_rows(
+            call(lock, "POST", "/api/local/sql", {"query": query, "limit": limit})
+        ),
     )
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=_json_default))
@@ -224,8 +245,11 @@ def _width(text: str) -> int:
 
 def format_table(columns: list[str], rows: list[dict[str, Any]], max_width: int = 60) -> str:
     """A plain-text table, aligned for Chinese text."""
+
     def cell(value: Any) -> str:
-        text = "" if value is None else value.isoformat() if isinstance(value, (datetime, date)) else str(value)
+        text = (
+            "" if value is None else value.isoformat() if isinstance(value, (datetime, date)) else str(value)
+        )
         text = text.replace("\n", " ")
         return text if _width(text) <= max_width else text[: max_width - 1] + "…"
 

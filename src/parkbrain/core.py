@@ -43,7 +43,9 @@ class Park:
     a DuckDB file, upgrading its schema to this version.
     """
 
-    def __init__(self, path: str | Path | None = None, *, memory: bool = False, read_only: bool = False) -> None:
+    def __init__(
+        self, path: str | Path | None = None, *, memory: bool = False, read_only: bool = False
+    ) -> None:
         if memory and path is not None:
             raise ValueError("give either a path or memory=True, not both")
         if not memory and path is None:
@@ -184,8 +186,19 @@ class Park:
 
 def _park_columns(boundary: bool) -> str:
     cols = [
-        "park_id", "name", "name_en", "short_names", "region_code", "level", "kind", "approved_area_ha",
-        "approval_year", "leading_industries", "lon", "lat", "data_source",
+        "park_id",
+        "name",
+        "name_en",
+        "short_names",
+        "region_code",
+        "level",
+        "kind",
+        "approved_area_ha",
+        "approval_year",
+        "leading_industries",
+        "lon",
+        "lat",
+        "data_source",
     ]
     if boundary:
         cols.append("boundary")

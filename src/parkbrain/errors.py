@@ -69,6 +69,5 @@ class InvalidInput(ParkError):
 def missing_extra(module: str, extra: str) -> ConfigError:
     """The error for an optional dependency that is not installed."""
     return ConfigError(
-        f"this feature needs the Python package '{module}': install it with "
-        f"pip install 'parkbrain[{extra}]'"
+        f"this feature needs the Python package '{module}': install it with pip install 'parkbrain[{extra}]'"
     )

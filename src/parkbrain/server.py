@@ -70,12 +70,15 @@ def read_lock(db: str | Path) -> ServerLock | None:
     return lock
 
 
-def call_server(lock: ServerLock, method: str, route: str, body: dict[str, Any] | None = None,
-                timeout_s: float = 120) -> Any:
+def call_server(
+    lock: ServerLock, method: str, route: str, body: dict[str, Any] | None = None, timeout_s: float = 120
+) -> Any:
     """Call a local route of the server; ParkErrors come back as ParkErrors."""
     data = json.dumps(body).encode("utf-8") if body is not None else None
     request = urllib.request.Request(
-        lock.url.rstrip("/") + route, data=data, method=method,
+        lock.url.rstrip("/") + route,
+        data=data,
+        method=method,
         headers={"X-ParkBrain-Local-Token": lock.token, "Content-Type": "application/json"},
     )
     try:
@@ -88,7 +91,9 @@ def call_server(lock: ServerLock, method: str, route: str, body: dict[str, Any] 
         except (ValueError, KeyError, TypeError):
             raise StoreError(f"the server at {lock.url} answered {exc.code}") from None
     except urllib.error.URLError as exc:
-        raise StoreError(f"the server at {lock.url} holds the database but does not answer: {exc.reason}") from None
+        raise StoreError(
+            f"the server at {lock.url} holds the database but does not answer: {exc.reason}"
+        ) from None
 
 
 def serve(db: str | Path, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info") -> None:

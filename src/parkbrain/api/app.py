@@ -103,16 +103,23 @@ def create_app(park: Park, local_token: str | None = None) -> FastAPI:
         p: ParkDep,
         point_id: str,
         start: Annotated[str | None, Query(description="ISO 8601; default 7 days before end")] = None,
-        end: Annotated[str | None, Query(description="ISO 8601; default just after the latest reading")] = None,
+        end: Annotated[
+            str | None, Query(description="ISO 8601; default just after the latest reading")
+        ] = None,
         interval: Annotated[str, Query(pattern="^(auto|15m|1h|1d)$")] = "auto",
     ) -> dict[str, Any]:
         """Readings of a point from the 15-min, hourly or daily rollups."""
         result = p.readings(point_id, _time(start, "start"), _time(end, "end"), interval)
         point = result.point
         return {
-            "point_id": point_id, "unit": point["unit"], "quantity": point["quantity"],
-            "value_kind": point["value_kind"], "interval": result.interval,
-            "start": result.start, "end": result.end, "readings": result.table.to_pylist(),
+            "point_id": point_id,
+            "unit": point["unit"],
+            "quantity": point["quantity"],
+            "value_kind": point["value_kind"],
+            "interval": result.interval,
+            "start": result.start,
+            "end": result.end,
+            "readings": result.table.to_pylist(),
         }
 
     if local_token:

@@ -84,11 +84,17 @@ class _Readings:
         ts, values = ts[keep], values[keep]
         if not len(values):
             return
-        table = pa.table({
-            "point_id": pa.array([point_id] * len(values), pa.string()).dictionary_encode().cast(pa.string()),
-            "ts": pa.array(ts.astype("datetime64[us]"), pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC")),
-            "value": pa.array(values, pa.float64()),
-        })
+        table = pa.table(
+            {
+                "point_id": pa.array([point_id] * len(values), pa.string())
+                .dictionary_encode()
+                .cast(pa.string()),
+                "ts": pa.array(ts.astype("datetime64[us]"), pa.timestamp("us")).cast(
+                    pa.timestamp("us", tz="UTC")
+                ),
+                "value": pa.array(values, pa.float64()),
+            }
+        )
         self.parts.append(table)
         self.rows += len(values)
         if sum(p.num_rows for p in self.parts) >= self.batch_rows:
@@ -97,7 +103,7 @@ class _Readings:
     def flush(self) -> None:
         """Write the devices and points made so far, then the readings collected."""
         for table in ("devices", "points"):
-            rows = getattr(self.province, table)[self.written[table]:]
+            rows = getattr(self.province, table)[self.written[table] :]
             if rows:
                 self.park.store.write(table, rows)
                 self.written[table] += len(rows)
@@ -107,20 +113,28 @@ class _Readings:
 
 
 def build_demo(
-    park: Park, seed: int = 42, end: datetime | None = None, days: int = 90, progress: Progress | None = None,
+    park: Park,
+    seed: int = 42,
+    end: datetime | None = None,
+    days: int = 90,
+    progress: Progress | None = None,
     shared_data: Path | None = None,
 ) -> DemoReport:
     """Fill an empty ``park`` with the demo province; ``end`` defaults to now (floored to 15 min)."""
     started = time.perf_counter()
     say = progress or (lambda label, done: None)
     if park.store.count("parks") or park.store.count("readings"):
-        raise InvalidInput(f"{park.path or 'the in-memory park'} already holds data; the demo needs an empty database")
+        raise InvalidInput(
+            f"{park.path or 'the in-memory park'} already holds data; the demo needs an empty database"
+        )
     end = _floor_15min(end or datetime.now(timezone.utc))
     first_day = end.astimezone(CST).date() - timedelta(days=days)
     report = DemoReport(seed, datetime(first_day.year, first_day.month, first_day.day, tzinfo=CST), end)
     shared = shared_data or realdata.find_shared_data()
     if shared is None:
-        report.notes.append("shared datasets not found: real steel, pump and air-station data replaced by synthetic")
+        report.notes.append(
+            "shared datasets not found: real steel, pump and air-station data replaced by synthetic"
+        )
 
     say("regions", 0.02)
     regions, shapes = load_regions()
@@ -159,7 +173,11 @@ def build_demo(
 
 
 def build_demo_file(
-    path: str | Path, seed: int = 42, end: datetime | None = None, days: int = 90, force: bool = False,
+    path: str | Path,
+    seed: int = 42,
+    end: datetime | None = None,
+    days: int = 90,
+    force: bool = False,
     progress: Progress | None = None,
 ) -> DemoReport:
     """Build the demo into ``path`` atomically: a partial build never replaces an existing database."""
@@ -203,31 +221,76 @@ def _pick(province: Province, wanted: Callable[[EnterprisePlan], bool]) -> Enter
     return next((p for p in province.enterprises if wanted(p)), None)
 
 
-def _device(province: Province, plan: EnterprisePlan | None, park_id: str, suffix: str, kind: str, name: str,
-            rng: np.random.Generator, source: str = DEMO) -> str:
+def _device(
+    province: Province,
+    plan: EnterprisePlan | None,
+    park_id: str,
+    suffix: str,
+    kind: str,
+    name: str,
+    rng: np.random.Generator,
+    source: str = DEMO,
+) -> str:
     owner = plan.row["enterprise_id"] if plan else park_id
     device_id = f"{owner}-{suffix}"
-    province.devices.append({
-        "device_id": device_id, "park_id": park_id, "enterprise_id": plan.row["enterprise_id"] if plan else None,
-        "building_id": plan.row.get("building_id") if plan else None, "kind": kind, "name": name,
-        "vendor": meter_vendor(rng), "model": f"DTSD{int(rng.integers(100, 999))}", "data_source": source,
-    })
+    province.devices.append(
+        {
+            "device_id": device_id,
+            "park_id": park_id,
+            "enterprise_id": plan.row["enterprise_id"] if plan else None,
+            "building_id": plan.row.get("building_id") if plan else None,
+            "kind": kind,
+            "name": name,
+            "vendor": meter_vendor(rng),
+            "model": f"DTSD{int(rng.integers(100, 999))}",
+            "data_source": source,
+        }
+    )
     return device_id
 
 
-def _point(province: Province, device_id: str, quantity: str, unit: str, brick: str, value_kind: str,
-           interval_s: int, name: str, carrier: str | None = None, source: str = DEMO) -> str:
+def _point(
+    province: Province,
+    device_id: str,
+    quantity: str,
+    unit: str,
+    brick: str,
+    value_kind: str,
+    interval_s: int,
+    name: str,
+    carrier: str | None = None,
+    source: str = DEMO,
+) -> str:
     point_id = f"{device_id}.{quantity}"
-    province.points.append({
-        "point_id": point_id, "device_id": device_id, "quantity": quantity, "unit": unit, "brick_class": brick,
-        "value_kind": value_kind, "interval_s": interval_s, "energy_carrier": carrier, "name": name,
-        "data_source": source,
-    })
+    province.points.append(
+        {
+            "point_id": point_id,
+            "device_id": device_id,
+            "quantity": quantity,
+            "unit": unit,
+            "brick_class": brick,
+            "value_kind": value_kind,
+            "interval_s": interval_s,
+            "energy_carrier": carrier,
+            "name": name,
+            "data_source": source,
+        }
+    )
     return point_id
 
 
-def _meters(province: Province, grid15: Grid, grid1h: Grid, temps: np.ndarray, seed: int, sink: _Readings,
-            say: Progress, steel: EnterprisePlan | None, shared: Path | None, report: DemoReport) -> None:
+def _meters(
+    province: Province,
+    grid15: Grid,
+    grid1h: Grid,
+    temps: np.ndarray,
+    seed: int,
+    sink: _Readings,
+    say: Progress,
+    steel: EnterprisePlan | None,
+    shared: Path | None,
+    report: DemoReport,
+) -> None:
     """Electricity (15-min register, plus power for key users) and gas/steam/water (hourly registers)."""
     ts15, ts1h = grid15.ts, grid1h.ts
     total = len(province.enterprises)
@@ -239,38 +302,72 @@ def _meters(province: Province, grid15: Grid, grid1h: Grid, temps: np.ndarray, s
         plan.machines.append({"load": load})
         source, times, increments = DEMO, ts15, load * 0.25
         if plan is steel and shared is not None:
-            real = realdata.load_steel(shared / "steel-industry-energy" / "Steel_industry_data.csv",
-                                       report.start, report.end)
+            real = realdata.load_steel(
+                shared / "steel-industry-energy" / "Steel_industry_data.csv", report.start, report.end
+            )
             times, increments, shift = real
             source = realdata.STEEL.source_id
             report.real_sources.append(f"{source}: meter of {plan.row['name']} (shifted {shift.days} days)")
-        device = _device(province, plan, park_id, "em1", "Building_Electrical_Meter", "总进线电能表", rng, source)
-        pid = _point(province, device, "electric_energy", "kWh", "Electric_Energy_Sensor", "cumulative", 900,
-                     "正向有功总电能", "electricity", source)
-        register, _ = cumulative_register(increments, float(rng.uniform(1e4, 5e6)), rng,
-                                          reset_probability=0.0 if source != DEMO else 0.03)
+        device = _device(
+            province, plan, park_id, "em1", "Building_Electrical_Meter", "总进线电能表", rng, source
+        )
+        pid = _point(
+            province,
+            device,
+            "electric_energy",
+            "kWh",
+            "Electric_Energy_Sensor",
+            "cumulative",
+            900,
+            "正向有功总电能",
+            "electricity",
+            source,
+        )
+        register, _ = cumulative_register(
+            increments, float(rng.uniform(1e4, 5e6)), rng, reset_probability=0.0 if source != DEMO else 0.03
+        )
         sink.add(pid, times, register)
         if plan.row["key_energy_user"] and source == DEMO:
-            pid = _point(province, device, "active_power", "kW", "Active_Power_Sensor", "instant", 900, "有功功率")
+            pid = _point(
+                province, device, "active_power", "kW", "Active_Power_Sensor", "instant", 900, "有功功率"
+            )
             sink.add(pid, ts15, np.round(load * np.exp(rng.normal(0, 0.03, len(load))), 2))
         production = hourly_mean(load / max(load.mean(), 1e-9), 4)[: len(ts1h)]
         for j, carrier in enumerate(plan.carriers):
             kind, quantity, unit, brick, per_10k = CARRIERS[carrier]
             yearly = plan.row["output_value_10k_cny"] * per_10k * float(np.exp(rng.normal(0, 0.25)))
             base = 0.6 if carrier == "steam" else 0.3
-            hourly = yearly / 8760 * (base + (1 - base) * production) * np.exp(rng.normal(0, 0.05, len(production)))
-            device = _device(province, plan, park_id, f"{carrier[0]}m{j + 1}", kind, f"{CARRIER_NAMES[carrier]}表", rng)
-            pid = _point(province, device, quantity, unit, brick, "cumulative", 3600, f"累计{CARRIER_NAMES[carrier]}量",
-                         carrier)
-            register, _ = cumulative_register(hourly, float(rng.uniform(1e3, 1e6)), rng, 0.02,
-                                              decimals=3 if unit == "t" else 2)
+            hourly = (
+                yearly
+                / 8760
+                * (base + (1 - base) * production)
+                * np.exp(rng.normal(0, 0.05, len(production)))
+            )
+            device = _device(
+                province, plan, park_id, f"{carrier[0]}m{j + 1}", kind, f"{CARRIER_NAMES[carrier]}表", rng
+            )
+            pid = _point(
+                province,
+                device,
+                quantity,
+                unit,
+                brick,
+                "cumulative",
+                3600,
+                f"累计{CARRIER_NAMES[carrier]}量",
+                carrier,
+            )
+            register, _ = cumulative_register(
+                hourly, float(rng.uniform(1e3, 1e6)), rng, 0.02, decimals=3 if unit == "t" else 2
+            )
             sink.add(pid, ts1h, register)
         if i % 20 == 0:
             say(f"meters ({i}/{total} enterprises)", 0.08 + 0.45 * i / total)
 
 
-def _air_stations(province: Province, grid: Grid, seed: int, sink: _Readings, shared: Path | None,
-                  report: DemoReport) -> None:
+def _air_stations(
+    province: Province, grid: Grid, seed: int, sink: _Readings, shared: Path | None, report: DemoReport
+) -> None:
     regional = ar1(grid.n, phi=0.985, sigma=0.35, rng=rng_for(seed, "regional-air"))
     real_park = next((p for p in province.parks if p["region_code"] == "450200"), province.parks[0])
     for park in province.parks:
@@ -283,7 +380,9 @@ def _air_stations(province: Province, grid: Grid, seed: int, sink: _Readings, sh
         if park is real_park and shared is not None:
             frame, years = realdata.load_beijing(
                 shared / "beijing-air-quality" / "PRSA_Data_Aotizhongxin_20130301-20170228.csv",
-                report.start, report.end)
+                report.start,
+                report.end,
+            )
             values = {q: frame[q].to_numpy() for q in values}
             times = {q: frame["ts"].to_numpy() for q in values}
             source = realdata.BEIJING.source_id
@@ -291,15 +390,31 @@ def _air_stations(province: Province, grid: Grid, seed: int, sink: _Readings, sh
         else:  # a station misses an hour now and then
             for q in values:
                 values[q] = np.where(rng.random(grid.n) < 0.01, np.nan, values[q])
-        device = _device(province, None, park["park_id"], "aqs1", "Air_Quality_Sensor", "园区空气质量自动监测站", rng,
-                         source)
+        device = _device(
+            province,
+            None,
+            park["park_id"],
+            "aqs1",
+            "Air_Quality_Sensor",
+            "园区空气质量自动监测站",
+            rng,
+            source,
+        )
         for quantity, unit, brick, label in AIR_POINTS:
-            pid = _point(province, device, quantity, unit, brick, "instant", 3600, f"{label}小时浓度", None, source)
+            pid = _point(
+                province, device, quantity, unit, brick, "instant", 3600, f"{label}小时浓度", None, source
+            )
             sink.add(pid, times[quantity], values[quantity].astype(float))
 
 
-def _machines(province: Province, grid: Grid, seed: int, sink: _Readings, labels: list[dict[str, Any]],
-              temps: np.ndarray) -> None:
+def _machines(
+    province: Province,
+    grid: Grid,
+    seed: int,
+    sink: _Readings,
+    labels: list[dict[str, Any]],
+    temps: np.ndarray,
+) -> None:
     """Rotating equipment in the busiest plants of each park; about a quarter develop a fault."""
     by_park: dict[str, list[EnterprisePlan]] = {}
     for plan in province.enterprises:
@@ -328,18 +443,33 @@ def _machines(province: Province, grid: Grid, seed: int, sink: _Readings, labels
                     sink.add(pid, grid.ts, values)
                 if fault:
                     ts = grid.ts
-                    labels.append({"device_id": device, "start_ts": _aware(ts[start]), "end_ts": _aware(ts[-1]),
-                                   "kind": f"injected:{fault}", "data_source": DEMO})
+                    labels.append(
+                        {
+                            "device_id": device,
+                            "start_ts": _aware(ts[start]),
+                            "end_ts": _aware(ts[-1]),
+                            "kind": f"injected:{fault}",
+                            "data_source": DEMO,
+                        }
+                    )
 
 
-def _skab_pump(province: Province, sink: _Readings, labels: list[dict[str, Any]], shared: Path | None,
-               report: DemoReport, end: datetime) -> None:
+def _skab_pump(
+    province: Province,
+    sink: _Readings,
+    labels: list[dict[str, Any]],
+    shared: Path | None,
+    report: DemoReport,
+    end: datetime,
+) -> None:
     if shared is None or not (shared / "skab").is_dir():
         return
     plan = _pick(province, lambda p: p.industry.shifts >= 3) or province.enterprises[0]
     rng = rng_for(report.seed, "skab")
     source = realdata.SKAB.source_id
-    device = _device(province, plan, plan.row["park_id"], "pump-skab", "Pump", "试验循环水泵（SKAB实测）", rng, source)
+    device = _device(
+        province, plan, plan.row["park_id"], "pump-skab", "Pump", "试验循环水泵（SKAB实测）", rng, source
+    )
     runs = realdata.load_skab(shared / "skab", end.astimezone(CST) - timedelta(days=1))
     for column, (quantity, unit, brick, label) in realdata.SKAB_SENSORS.items():
         pid = _point(province, device, quantity, unit, brick, "instant", 1, label, None, source)
@@ -349,8 +479,15 @@ def _skab_pump(province: Province, sink: _Readings, labels: list[dict[str, Any]]
         flags = np.concatenate([[0], run.anomaly, [0]])
         edges = np.flatnonzero(np.diff(flags))
         for lo, hi in zip(edges[::2], edges[1::2]):
-            labels.append({"device_id": device, "start_ts": _aware(run.ts[lo]), "end_ts": _aware(run.ts[hi - 1]),
-                           "kind": f"skab:{run.name}", "data_source": source})
+            labels.append(
+                {
+                    "device_id": device,
+                    "start_ts": _aware(run.ts[lo]),
+                    "end_ts": _aware(run.ts[hi - 1]),
+                    "kind": f"skab:{run.name}",
+                    "data_source": source,
+                }
+            )
     report.real_sources.append(f"{source}: {len(runs)} runs of pump {device}")
 
 
@@ -360,20 +497,42 @@ def _aware(value: np.datetime64) -> datetime:
 
 def _sources(seed: int, report: DemoReport) -> list[dict[str, Any]]:
     rows = [
-        {"source_id": DEMO, "title": "ParkBrain demo generator (invented enterprises and readings)",
-         "description": f"seed {seed}, readings {report.start.isoformat()} … {report.end.isoformat()}",
-         "url": None, "license": "Apache-2.0", "time_shift": None},
-        {"source_id": "catalogue-2018", "title": "中国开发区审核公告目录（2018年版）",
-         "description": "parks: names, kind, level, approved area, leading industries",
-         "url": "https://www.ndrc.gov.cn/xxgk/zcfb/gg/201803/t20180302_961203.html", "license": "public notice",
-         "time_shift": None},
-        {"source_id": "guangxi-boundaries", "title": "cn-atlas Guangxi province and prefectures",
-         "description": "regions", "url": "https://github.com/BarbarossaWang/cn-atlas", "license": "ISC",
-         "time_shift": None},
+        {
+            "source_id": DEMO,
+            "title": "ParkBrain demo generator (invented enterprises and readings)",
+            "description": f"seed {seed}, readings {report.start.isoformat()} … {report.end.isoformat()}",
+            "url": None,
+            "license": "Apache-2.0",
+            "time_shift": None,
+        },
+        {
+            "source_id": "catalogue-2018",
+            "title": "中国开发区审核公告目录（2018年版）",
+            "description": "parks: names, kind, level, approved area, leading industries",
+            "url": "https://www.ndrc.gov.cn/xxgk/zcfb/gg/201803/t20180302_961203.html",
+            "license": "public notice",
+            "time_shift": None,
+        },
+        {
+            "source_id": "guangxi-boundaries",
+            "title": "cn-atlas Guangxi province and prefectures",
+            "description": "regions",
+            "url": "https://github.com/BarbarossaWang/cn-atlas",
+            "license": "ISC",
+            "time_shift": None,
+        },
     ]
     for real in (realdata.STEEL, realdata.SKAB, realdata.BEIJING):
         used = [s for s in report.real_sources if s.startswith(real.source_id)]
         if used:
-            rows.append({"source_id": real.source_id, "title": real.title, "description": real.description,
-                         "url": real.url, "license": real.license, "time_shift": "; ".join(used)})
+            rows.append(
+                {
+                    "source_id": real.source_id,
+                    "title": real.title,
+                    "description": real.description,
+                    "url": real.url,
+                    "license": real.license,
+                    "time_shift": "; ".join(used),
+                }
+            )
     return rows

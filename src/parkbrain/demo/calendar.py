@@ -12,7 +12,19 @@ from parkbrain.model.timeutil import CST
 
 WORKDAY, WEEKEND, HOLIDAY = 0, 1, 2
 # Fixed-date public holidays used when chinese_calendar has no data for the year yet.
-_FALLBACK_HOLIDAYS = {(1, 1), (5, 1), (5, 2), (5, 3), (10, 1), (10, 2), (10, 3), (10, 4), (10, 5), (10, 6), (10, 7)}
+_FALLBACK_HOLIDAYS = {
+    (1, 1),
+    (5, 1),
+    (5, 2),
+    (5, 3),
+    (10, 1),
+    (10, 2),
+    (10, 3),
+    (10, 4),
+    (10, 5),
+    (10, 6),
+    (10, 7),
+}
 
 
 def day_type(day: date) -> int:
@@ -59,7 +71,9 @@ class Grid:
     @property
     def day_index(self) -> np.ndarray:
         """Index into ``days`` of each step."""
-        return ((np.arange(self.n, dtype=np.int64) * self.step_s + self._local_offset_s) // 86400).astype(np.int64)
+        return ((np.arange(self.n, dtype=np.int64) * self.step_s + self._local_offset_s) // 86400).astype(
+            np.int64
+        )
 
     @property
     def _local_offset_s(self) -> int:

@@ -34,9 +34,19 @@ CARRIERS: dict[str, tuple[str, str, str, str, float]] = {
     "steam": ("Thermal_Power_Meter", "steam_mass", "t", "Steam_Usage_Sensor", 0.12),
     "water": ("Building_Water_Meter", "water_volume", "m3", "Water_Usage_Sensor", 2.5),
 }
-CARRIER_NAMES = {"electricity": "电", "natural_gas": "天然气", "steam": "蒸汽", "water": "水", "diesel": "柴油"}
-MACHINE_KINDS = (("Pump", "循环水泵", 45.0), ("Motor", "主电机", 110.0), ("Fan", "引风机", 75.0),
-                 ("Compressor", "空压机", 90.0))
+CARRIER_NAMES = {
+    "electricity": "电",
+    "natural_gas": "天然气",
+    "steam": "蒸汽",
+    "water": "水",
+    "diesel": "柴油",
+}
+MACHINE_KINDS = (
+    ("Pump", "循环水泵", 45.0),
+    ("Motor", "主电机", 110.0),
+    ("Fan", "引风机", 75.0),
+    ("Compressor", "空压机", 90.0),
+)
 AIR_POINTS = (
     ("pm2_5", "ug/m3", "PM2.5_Level_Sensor", "PM2.5"),
     ("pm10", "ug/m3", "PM10_Level_Sensor", "PM10"),
@@ -126,8 +136,11 @@ def _enterprise(spec: ParkSpec, index: int, rng: np.random.Generator, used: set[
     e_lo, e_hi = industry.employees
     employees = int(math.exp(rng.uniform(math.log(e_lo), math.log(e_hi))))
     annual_kwh = output * industry.elec_kwh_per_10k_cny * float(np.exp(rng.normal(0, 0.2)))
-    org = ("MA" + "".join(rng.choice(list(USCC_CHARSET), 6))) if rng.random() < 0.7 else (
-        "".join(rng.choice(list("0123456789"), 8)))
+    org = (
+        ("MA" + "".join(rng.choice(list(USCC_CHARSET), 6)))
+        if rng.random() < 0.7
+        else ("".join(rng.choice(list("0123456789"), 8)))
+    )
     row = {
         "enterprise_id": f"{spec.park_id}-e{index:03d}",
         "park_id": spec.park_id,
@@ -166,8 +179,11 @@ def _buildings(
     """One building per enterprise (small firms share a standard factory block) plus park facilities."""
     rows: list[dict[str, Any]] = []
     sizes, uses, names, floors = [], [], [], []
-    facilities = (("综合服务中心", "office", (60, 40), 8), ("110kV变电站", "utility", (50, 40), 1),
-                  ("公共仓储中心", "warehouse", (120, 60), 1))
+    facilities = (
+        ("综合服务中心", "office", (60, 40), 8),
+        ("110kV变电站", "utility", (50, 40), 1),
+        ("公共仓储中心", "warehouse", (120, 60), 1),
+    )
     for name, use, size, floor in facilities:
         names.append(name), uses.append(use), sizes.append(size), floors.append(floor)
     shared_block = None
@@ -183,19 +199,25 @@ def _buildings(
         scale = math.sqrt(plan.row["output_value_10k_cny"] / 20000.0)
         w = float(np.clip(60 * scale * rng.uniform(0.8, 1.3), 30, 260))
         names.append(f"{plan.row['name'].removesuffix('有限公司').removesuffix('股份')}厂房")
-        uses.append("factory"), sizes.append((w, w * rng.uniform(0.4, 0.8))), floors.append(int(rng.integers(1, 4)))
+        (
+            uses.append("factory"),
+            sizes.append((w, w * rng.uniform(0.4, 0.8))),
+            floors.append(int(rng.integers(1, 4))),
+        )
     footprints = building_footprints(boundary, sizes, rng)
     for i, (name, use, footprint, floor) in enumerate(zip(names, uses, footprints, floors)):
-        rows.append({
-            "building_id": f"{spec.park_id}-b{i + 1:03d}",
-            "park_id": spec.park_id,
-            "name": name,
-            "floors": floor,
-            "area_m2": round(area_m2(footprint) * floor, 0),
-            "footprint": to_geojson(footprint, 6),
-            "use": use,
-            "data_source": DEMO,
-        })
+        rows.append(
+            {
+                "building_id": f"{spec.park_id}-b{i + 1:03d}",
+                "park_id": spec.park_id,
+                "name": name,
+                "floors": floor,
+                "area_m2": round(area_m2(footprint) * floor, 0),
+                "footprint": to_geojson(footprint, 6),
+                "use": use,
+                "data_source": DEMO,
+            }
+        )
     for plan in plans:
         building = rows[plan.row["building_id"]]
         plan.row["building_id"] = building["building_id"]

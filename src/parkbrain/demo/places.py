@@ -85,7 +85,9 @@ def building_footprints(
             x = rng.uniform(minx, maxx - dx)
             y = rng.uniform(miny, maxy - dy)
             candidate = box(x, y, x + dx, y + dy)
-            if boundary.contains(candidate) and not any(candidate.intersects(p.buffer(dx * 0.2)) for p in placed):
+            if boundary.contains(candidate) and not any(
+                candidate.intersects(p.buffer(dx * 0.2)) for p in placed
+            ):
                 footprint = candidate
                 break
         if footprint is None:  # crowded park: accept a small overlap rather than leave it out

@@ -102,8 +102,15 @@ SKAB_SENSORS = {
     "Voltage": ("voltage", "V", "Voltage_Sensor", "电机电压"),
     "Volume Flow RateRMS": ("flow_rate", "L/min", "Flow_Sensor", "流量"),
 }
-SKAB_RUNS = ("anomaly-free/anomaly-free.csv", "valve1/0.csv", "valve1/1.csv", "valve2/0.csv",
-             "other/5.csv", "other/9.csv", "other/14.csv")
+SKAB_RUNS = (
+    "anomaly-free/anomaly-free.csv",
+    "valve1/0.csv",
+    "valve1/1.csv",
+    "valve2/0.csv",
+    "other/5.csv",
+    "other/9.csv",
+    "other/14.csv",
+)
 
 
 @dataclass(frozen=True)
@@ -151,7 +158,9 @@ def load_beijing(path: Path, start: datetime, end: datetime) -> tuple[pd.DataFra
             break
     shifted = local + pd.DateOffset(years=years)
     mask = (shifted >= pd.Timestamp(start)) & (shifted <= pd.Timestamp(end))
-    out = pd.DataFrame({"ts": shifted[mask].dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")})
+    out = pd.DataFrame(
+        {"ts": shifted[mask].dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")}
+    )
     for column, quantity in BEIJING_POLLUTANTS.items():
         values = df.loc[mask, column].to_numpy(dtype=float)
         out[quantity] = values / 1000.0 if quantity == "co" else values

@@ -21,7 +21,7 @@ def shift_shape(hours: np.ndarray, shifts: int) -> np.ndarray:
     """Relative load (0–1) by local hour of day for a 1-, 2- or 3-shift operation."""
     if shifts >= 3:
         # Continuous process: flat with small dips at shift changes (8, 16, 0 h) and a night trough.
-        dips = sum(0.06 * np.exp(-(((hours - h) % 24 + 12) % 24 - 12) ** 2 / 0.15) for h in (0, 8, 16))
+        dips = sum(0.06 * np.exp(-((((hours - h) % 24 + 12) % 24 - 12) ** 2) / 0.15) for h in (0, 8, 16))
         return 0.92 + 0.05 * np.cos((hours - 14) / 24 * 2 * np.pi) - dips
     on = _ramp(hours, 7.75, 0.5) - _ramp(hours, 12.0, 0.25) + _ramp(hours, 13.25, 0.25)
     if shifts == 1:
@@ -101,7 +101,10 @@ def factory_load_kw(
 
 
 def cumulative_register(
-    increments: np.ndarray, start_value: float, rng: np.random.Generator, reset_probability: float = 0.0,
+    increments: np.ndarray,
+    start_value: float,
+    rng: np.random.Generator,
+    reset_probability: float = 0.0,
     decimals: int = 2,
 ) -> tuple[np.ndarray, int | None]:
     """A meter register from per-step increments; with some probability the meter is replaced
@@ -132,7 +135,9 @@ class AirQualityHours:
     o3: np.ndarray
 
 
-def air_quality(grid: Grid, regional: np.ndarray, industrial: float, rng: np.random.Generator) -> AirQualityHours:
+def air_quality(
+    grid: Grid, regional: np.ndarray, industrial: float, rng: np.random.Generator
+) -> AirQualityHours:
     """Hourly concentrations at a park station (µg/m³; CO in mg/m³).
 
     ``regional`` is a shared log-scale weather signal per hour (episodes move across the province);
@@ -149,13 +154,23 @@ def air_quality(grid: Grid, regional: np.ndarray, industrial: float, rng: np.ran
     traffic = 1 + 0.35 * np.exp(-((hours - 8.5) ** 2) / 2) + 0.45 * np.exp(-((hours - 19) ** 2) / 3)
     no2 = (16 + 18 * industrial) * traffic * np.exp(0.6 * regional + ar1(grid.n, 0.9, 0.2, rng))
     so2 = (6 + 14 * industrial) * np.exp(0.4 * regional + ar1(grid.n, 0.95, 0.35, rng))
-    co = (0.55 + 0.3 * industrial) * np.exp(0.5 * regional + ar1(grid.n, 0.95, 0.15, rng)) * (0.9 + 0.1 * traffic)
+    co = (
+        (0.55 + 0.3 * industrial)
+        * np.exp(0.5 * regional + ar1(grid.n, 0.95, 0.15, rng))
+        * (0.9 + 0.1 * traffic)
+    )
     sun = np.clip(np.sin((hours - 7) / 12 * np.pi), 0, None) ** 1.5
     o3_season = 70 + 50 * np.exp(-(((doy - 280) / 35) ** 2))  # autumn ozone season in South China
-    o3 = 12 + o3_season * sun * np.exp(ar1(grid.n, 0.97, 0.25, rng) - 0.3 * regional) + 10 * rng.random(grid.n)
+    o3 = (
+        12 + o3_season * sun * np.exp(ar1(grid.n, 0.97, 0.25, rng) - 0.3 * regional) + 10 * rng.random(grid.n)
+    )
     return AirQualityHours(
-        pm2_5=np.round(pm25), pm10=np.round(pm10), so2=np.round(so2), no2=np.round(no2),
-        co=np.round(co, 1), o3=np.round(o3),
+        pm2_5=np.round(pm25),
+        pm10=np.round(pm10),
+        so2=np.round(so2),
+        no2=np.round(no2),
+        co=np.round(co, 1),
+        o3=np.round(o3),
     )
 
 
@@ -167,8 +182,12 @@ class MachineSignals:
 
 
 def machine(
-    grid: Grid, running: np.ndarray, rated_current_a: float, rng: np.random.Generator,
-    fault: str | None = None, fault_start: int | None = None,
+    grid: Grid,
+    running: np.ndarray,
+    rated_current_a: float,
+    rng: np.random.Generator,
+    fault: str | None = None,
+    fault_start: int | None = None,
 ) -> MachineSignals:
     """Vibration, bearing temperature and motor current of a machine that runs when ``running`` > 0.
 

@@ -47,9 +47,7 @@ class Store(Protocol):
     def rebuild_rollups(self) -> None:
         """Recompute every rollup and the latest values from raw readings."""
 
-    def readings(
-        self, point_id: str, start: datetime, end: datetime, interval: str
-    ) -> pa.Table:
+    def readings(self, point_id: str, start: datetime, end: datetime, interval: str) -> pa.Table:
         """Readings of a point between ``start`` (inclusive) and ``end`` (exclusive) at a rollup resolution."""
 
     def schema_version(self) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -139,7 +139,9 @@ class DuckDBStore:
                     continue
                 with self.transaction() as con:
                     con.execute(sql)
-                    con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+                    con.execute(
+                        "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name]
+                    )
                 applied.append(version)
             if ROLLUPS_MIGRATION in applied and self.count("readings"):
                 self.rebuild_rollups()  # readings stored before rollups existed
@@ -168,17 +170,25 @@ class DuckDBStore:
             raise QueryError(_clean(exc)) from None
 
     def table_names(self) -> list[str]:
-        rows = self.cursor().execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
-        ).fetchall()
+        rows = (
+            self.cursor()
+            .execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1"
+            )
+            .fetchall()
+        )
         return [r[0] for r in rows]
 
     def columns(self, table: str) -> dict[str, str]:
-        rows = self.cursor().execute(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
-            [table],
-        ).fetchall()
+        rows = (
+            self.cursor()
+            .execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+                [table],
+            )
+            .fetchall()
+        )
         return dict(rows)
 
     def count(self, table: str) -> int:
@@ -209,7 +219,9 @@ class DuckDBStore:
             raise InvalidInput(f"there is no table {table!r}")
         unknown = [c for c in arrow.column_names if c not in columns]
         if unknown:
-            raise InvalidInput(f"table {table}: unknown column(s) {', '.join(unknown)}; expected some of {', '.join(columns)}")
+            raise InvalidInput(
+                f"table {table}: unknown column(s) {', '.join(unknown)}; expected some of {', '.join(columns)}"
+            )
         names = ", ".join(f'"{c}"' for c in arrow.column_names)
         verb = "INSERT OR REPLACE" if mode == "upsert" else "INSERT"
         with self.transaction() as con:
@@ -260,7 +272,9 @@ class DuckDBStore:
         with self.transaction() as con:
             con.execute("DELETE FROM readings_15m; DELETE FROM readings_1h; DELETE FROM readings_1d;")
             con.execute("DELETE FROM latest_readings")
-            con.execute("CREATE OR REPLACE TEMP TABLE _affected AS SELECT NULL::TIMESTAMPTZ AS lo, point_id FROM points")
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _affected AS SELECT NULL::TIMESTAMPTZ AS lo, point_id FROM points"
+            )
             _compute_rollups(con, full=True)
             con.execute(
                 "INSERT INTO latest_readings SELECT point_id, max(ts), arg_max(value, ts) FROM readings GROUP BY point_id"
@@ -342,10 +356,8 @@ def _compute_rollups(con: duckdb.DuckDBPyConnection, full: bool) -> None:
 
 def _unregister(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Drop a registered Arrow view, even on a connection whose transaction has failed."""
-    try:
+    with suppress(duckdb.Error):
         con.unregister(name)
-    except duckdb.Error:
-        pass
 
 
 def _check_points_known(con: duckdb.DuckDBPyConnection) -> None:
@@ -362,17 +374,23 @@ def _readings_arrow(data: Any) -> pa.Table:
     try:
         arrow = _to_arrow(data)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise InvalidInput(f"readings: {exc}; expected point_id text, ts a UTC timestamp, value a number") from None
+        raise InvalidInput(
+            f"readings: {exc}; expected point_id text, ts a UTC timestamp, value a number"
+        ) from None
     missing = [c for c in ("point_id", "ts", "value") if c not in arrow.column_names]
     if missing:
         raise InvalidInput(f"readings: missing column(s) {', '.join(missing)}; expected point_id, ts, value")
     arrow = arrow.select(["point_id", "ts", "value"])
     try:
         arrow = arrow.cast(
-            pa.schema([("point_id", pa.string()), ("ts", pa.timestamp("us", tz="UTC")), ("value", pa.float64())])
+            pa.schema(
+                [("point_id", pa.string()), ("ts", pa.timestamp("us", tz="UTC")), ("value", pa.float64())]
+            )
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise InvalidInput(f"readings: {exc}; expected point_id text, ts a UTC timestamp, value a number") from None
+        raise InvalidInput(
+            f"readings: {exc}; expected point_id text, ts a UTC timestamp, value a number"
+        ) from None
     for name in ("point_id", "ts", "value"):
         column = arrow.column(name)
         bad = column.null_count
