@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from parkbrain import Park, __version__
 from parkbrain.api import create_app
 from parkbrain.model.uscc import make_uscc
+from parkbrain.store.duckdb import migrations
 
 UTC = timezone.utc
 #: 2026-03-02 00:00 Asia/Shanghai: the first reading.
@@ -18,10 +19,20 @@ T0 = datetime(2026, 3, 1, 16, 0, tzinfo=UTC)
 Q = timedelta(minutes=15)
 N = 2 * 96  # two days of 15-min readings
 TOKEN = "local-secret-token"
+SCHEMA_VERSION = migrations()[-1][0]
 
-PROVINCE = {"type": "Polygon", "coordinates": [[[104.4, 20.9], [112.1, 20.9], [112.1, 26.4], [104.4, 26.4], [104.4, 20.9]]]}
-NANNING = {"type": "Polygon", "coordinates": [[[107.3, 22.2], [109.0, 22.2], [109.0, 23.6], [107.3, 23.6], [107.3, 22.2]]]}
-NN_ETDZ = {"type": "Polygon", "coordinates": [[[108.2, 22.7], [108.3, 22.7], [108.3, 22.8], [108.2, 22.8], [108.2, 22.7]]]}
+PROVINCE = {
+    "type": "Polygon",
+    "coordinates": [[[104.4, 20.9], [112.1, 20.9], [112.1, 26.4], [104.4, 26.4], [104.4, 20.9]]],
+}
+NANNING = {
+    "type": "Polygon",
+    "coordinates": [[[107.3, 22.2], [109.0, 22.2], [109.0, 23.6], [107.3, 23.6], [107.3, 22.2]]],
+}
+NN_ETDZ = {
+    "type": "Polygon",
+    "coordinates": [[[108.2, 22.7], [108.3, 22.7], [108.3, 22.8], [108.2, 22.8], [108.2, 22.7]]],
+}
 
 # energy used in each 15-min interval (quarters of a kWh, so every sum is exact) and the register
 INCREMENTS = [1 + (i % 8) * 0.25 for i in range(N - 1)]
@@ -32,45 +43,137 @@ PM = [20 + (i % 12) * 0.5 for i in range(N)]
 
 
 def _build(p: Park) -> None:
-    def w(table: str, rows: list[dict]) -> None:
-        # one row per write: Store.write infers the columns of a list of dicts from its first row only
-        # (see test_store.py::test_write_keeps_keys_missing_from_the_first_row)
-        for row in rows:
-            p.store.write(table, [row])
-
-    w("regions", [
-        {"region_code": "450000", "name": "广西壮族自治区", "name_en": "Guangxi", "level": "province",
-         "geometry": json.dumps(PROVINCE), "area_km2": 237_600.0},
-        {"region_code": "450100", "name": "南宁市", "name_en": "Nanning", "level": "prefecture",
-         "parent_code": "450000", "geometry": json.dumps(NANNING), "area_km2": 22_100.0},
-    ])
-    w("parks", [
-        {"park_id": "nn-etdz", "name": "南宁经济技术开发区", "region_code": "450100", "level": "national",
-         "kind": "经济技术开发区", "approved_area_ha": 1080.0, "approval_year": 2001,
-         "short_names": json.dumps(["南宁经开区"], ensure_ascii=False),
-         "leading_industries": json.dumps(["食品", "机械"], ensure_ascii=False), "lon": 108.25, "lat": 22.75,
-         "boundary": json.dumps(NN_ETDZ), "data_source": "test"},
-        {"park_id": "gx-bay", "name": "广西北部湾经济区", "region_code": "450000", "level": "provincial",
-         "kind": "工业园区", "lon": 108.6, "lat": 21.7, "data_source": "test"},
-    ])
-    w("enterprises", [
-        {"enterprise_id": "e1", "park_id": "nn-etdz", "name": "甲食品有限公司", "uscc": make_uscc("450100", "MA5K0001"),
-         "employees": 120},
-        {"enterprise_id": "e2", "park_id": "nn-etdz", "name": "乙机械有限公司", "uscc": make_uscc("450100", "MA5K0002"),
-         "employees": 45},
-        {"enterprise_id": "e3", "park_id": "gx-bay", "name": "丙物流有限公司", "uscc": make_uscc("450000", "MA5K0003")},
-    ])
-    w("devices", [{"device_id": "m1", "park_id": "nn-etdz", "enterprise_id": "e1", "kind": "Building_Electrical_Meter"}])
-    w("points", [
-        {"point_id": "m1.kwh", "device_id": "m1", "quantity": "electric_energy", "unit": "kWh",
-         "value_kind": "cumulative", "interval_s": 900},
-        {"point_id": "m1.pm25", "device_id": "m1", "quantity": "pm2_5", "unit": "ug/m3",
-         "value_kind": "instant", "interval_s": 900},
-    ])
-    w("alerts", [
-        {"alert_id": "a1", "ts": T0, "park_id": "nn-etdz", "rule": "overload", "severity": "warning"},
-        {"alert_id": "a2", "ts": T0, "park_id": "nn-etdz", "rule": "overload", "severity": "info", "status": "closed"},
-    ])
+    w = p.store.write
+    w(
+        "regions",
+        [
+            {
+                "region_code": "450000",
+                "name": "广西壮族自治区",
+                "name_en": "Guangxi",
+                "level": "province",
+                "geometry": json.dumps(PROVINCE),
+                "area_km2": 237_600.0,
+            },
+            {
+                "region_code": "450100",
+                "name": "南宁市",
+                "name_en": "Nanning",
+                "level": "prefecture",
+                "parent_code": "450000",
+                "geometry": json.dumps(NANNING),
+                "area_km2": 22_100.0,
+            },
+        ],
+    )
+    w(
+        "parks",
+        [
+            {
+                "park_id": "nn-etdz",
+                "name": "南宁经济技术开发区",
+                "region_code": "450100",
+                "level": "national",
+                "kind": "经济技术开发区",
+                "approved_area_ha": 1080.0,
+                "approval_year": 2001,
+                "short_names": json.dumps(["南宁经开区"], ensure_ascii=False),
+                "leading_industries": json.dumps(["食品", "机械"], ensure_ascii=False),
+                "lon": 108.25,
+                "lat": 22.75,
+                "boundary": json.dumps(NN_ETDZ),
+                "data_source": "test",
+            },
+            {
+                "park_id": "gx-bay",
+                "name": "广西北部湾经济区",
+                "region_code": "450000",
+                "level": "provincial",
+                "kind": "工业园区",
+                "lon": 108.6,
+                "lat": 21.7,
+                "data_source": "test",
+            },
+        ],
+    )
+    w(
+        "enterprises",
+        [
+            {
+                "enterprise_id": "e1",
+                "park_id": "nn-etdz",
+                "name": "甲食品有限公司",
+                "uscc": make_uscc("450100", "MA5K0001"),
+                "employees": 120,
+            },
+            {
+                "enterprise_id": "e2",
+                "park_id": "nn-etdz",
+                "name": "乙机械有限公司",
+                "uscc": make_uscc("450100", "MA5K0002"),
+                "employees": 45,
+            },
+            {
+                "enterprise_id": "e3",
+                "park_id": "gx-bay",
+                "name": "丙物流有限公司",
+                "uscc": make_uscc("450000", "MA5K0003"),
+            },
+        ],
+    )
+    w(
+        "devices",
+        [
+            {
+                "device_id": "m1",
+                "park_id": "nn-etdz",
+                "enterprise_id": "e1",
+                "kind": "Building_Electrical_Meter",
+            }
+        ],
+    )
+    w(
+        "points",
+        [
+            {
+                "point_id": "m1.kwh",
+                "device_id": "m1",
+                "quantity": "electric_energy",
+                "unit": "kWh",
+                "value_kind": "cumulative",
+                "interval_s": 900,
+            },
+            {
+                "point_id": "m1.pm25",
+                "device_id": "m1",
+                "quantity": "pm2_5",
+                "unit": "ug/m3",
+                "value_kind": "instant",
+                "interval_s": 900,
+            },
+        ],
+    )
+    w(
+        "alerts",
+        [
+            {
+                "alert_id": "a1",
+                "ts": T0,
+                "park_id": "nn-etdz",
+                "rule": "overload",
+                "severity": "warning",
+                "status": "open",
+            },
+            {
+                "alert_id": "a2",
+                "ts": T0,
+                "park_id": "nn-etdz",
+                "rule": "overload",
+                "severity": "info",
+                "status": "closed",
+            },
+        ],
+    )
     result = p.write_readings(
         [{"point_id": "m1.kwh", "ts": T0 + i * Q, "value": v} for i, v in enumerate(REGISTER)]
         + [{"point_id": "m1.pm25", "ts": T0 + i * Q, "value": v} for i, v in enumerate(PM)]
@@ -112,7 +215,7 @@ def _error(response, status: int, kind: str) -> str:
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "version": __version__, "schema_version": 3}
+    assert response.json() == {"status": "ok", "version": __version__, "schema_version": SCHEMA_VERSION}
 
 
 def test_regions(client):
@@ -120,8 +223,14 @@ def test_regions(client):
     assert response.status_code == 200
     regions = response.json()
     assert [r["region_code"] for r in regions] == ["450000", "450100"]
-    assert regions[1] == {"region_code": "450100", "name": "南宁市", "name_en": "Nanning", "level": "prefecture",
-                          "parent_code": "450000", "area_km2": 22_100.0}
+    assert regions[1] == {
+        "region_code": "450100",
+        "name": "南宁市",
+        "name_en": "Nanning",
+        "level": "prefecture",
+        "parent_code": "450000",
+        "area_km2": 22_100.0,
+    }
     assert all("geometry" not in r for r in regions)
 
 
@@ -130,7 +239,9 @@ def test_regions_with_geometry(client):
     assert {r["region_code"]: r["geometry"] for r in regions} == {"450000": PROVINCE, "450100": NANNING}
 
 
-@pytest.mark.parametrize(("level", "codes"), [("province", ["450000"]), ("prefecture", ["450100"]), ("county", [])])
+@pytest.mark.parametrize(
+    ("level", "codes"), [("province", ["450000"]), ("prefecture", ["450100"]), ("county", [])]
+)
 def test_regions_level_filter(client, level, codes):
     response = client.get("/api/regions", params={"level": level})
     assert response.status_code == 200
@@ -229,7 +340,12 @@ def test_readings_15m(client):
     # naive times are Asia/Shanghai: 00:00–01:00 on 2 March is 16:00–17:00 UTC on 1 March
     page = _readings(client, start="2026-03-02T00:00", end="2026-03-02T01:00", interval="15m")
     assert (page["point_id"], page["unit"], page["quantity"], page["value_kind"], page["interval"]) == (
-        "m1.kwh", "kWh", "electric_energy", "cumulative", "15m")
+        "m1.kwh",
+        "kWh",
+        "electric_energy",
+        "cumulative",
+        "15m",
+    )
     assert _ts(page["start"]) == T0 and _ts(page["end"]) == T0 + timedelta(hours=1)
     rows = page["readings"]
     assert [_ts(r["ts"]) for r in rows] == [T0 + i * Q for i in range(4)]
@@ -244,7 +360,9 @@ def test_readings_1h_deltas_are_consumption(client):
     assert len(rows) == 24
     assert _ts(rows[0]["ts"]) == T0 and _ts(rows[-1]["ts"]) == T0 + timedelta(hours=23)
     assert [r["delta"] for r in rows] == [sum(INCREMENTS[h * 4 : h * 4 + 4]) for h in range(24)]
-    assert rows[5]["min"] == REGISTER[20] and rows[5]["max"] == REGISTER[23] and rows[5]["last"] == REGISTER[23]
+    assert (
+        rows[5]["min"] == REGISTER[20] and rows[5]["max"] == REGISTER[23] and rows[5]["last"] == REGISTER[23]
+    )
 
 
 def test_readings_1d_deltas_are_daily_consumption(client):
@@ -257,8 +375,9 @@ def test_readings_1d_deltas_are_daily_consumption(client):
 
 
 def test_readings_of_an_instant_point(client):
-    rows = _readings(client, "m1.pm25", start="2026-03-02T00:00+08:00", end="2026-03-02T03:00+08:00",
-                     interval="1h")["readings"]
+    rows = _readings(
+        client, "m1.pm25", start="2026-03-02T00:00+08:00", end="2026-03-02T03:00+08:00", interval="1h"
+    )["readings"]
     for h, row in enumerate(rows):
         values = PM[h * 4 : h * 4 + 4]
         assert row["value"] == sum(values) / 4
@@ -338,17 +457,21 @@ def test_local_routes_exist_only_with_a_token(client, local_client):
         assert method in paths[path], path
 
 
-@pytest.mark.parametrize("headers", [{}, {"X-ParkBrain-Local-Token": "wrong"}, {"X-ParkBrain-Local-Token": ""}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"X-ParkBrain-Local-Token": "wrong"}, {"X-ParkBrain-Local-Token": ""}]
+)
 def test_local_routes_need_the_token(local_client, headers):
     _error(local_client.get("/api/local/info", headers=headers), 403, "_Forbidden")
-    _error(local_client.post("/api/local/sql", json={"query": "SELECT 1"}, headers=headers), 403, "_Forbidden")
+    _error(
+        local_client.post("/api/local/sql", json={"query": "SELECT 1"}, headers=headers), 403, "_Forbidden"
+    )
 
 
 def test_local_info(local_client):
     response = local_client.get("/api/local/info", headers={"X-ParkBrain-Local-Token": TOKEN})
     assert response.status_code == 200
     info = response.json()
-    assert info["schema_version"] == 3
+    assert info["schema_version"] == SCHEMA_VERSION
     assert info["path"] == ":memory:"
     assert info["tables"]["enterprises"] == 3
     assert info["tables"]["readings"] == 2 * N
@@ -363,15 +486,19 @@ def test_local_sql(local_client):
         headers=headers,
     )
     assert response.status_code == 200
-    assert response.json() == {"columns": ["park_id", "n"], "rows": [{"park_id": "gx-bay", "n": 1},
-                                                                       {"park_id": "nn-etdz", "n": 2}]}
-    limited = local_client.post("/api/local/sql", json={"query": "SELECT * FROM range(50)", "limit": 5},
-                                headers=headers)
+    assert response.json() == {
+        "columns": ["park_id", "n"],
+        "rows": [{"park_id": "gx-bay", "n": 1}, {"park_id": "nn-etdz", "n": 2}],
+    }
+    limited = local_client.post(
+        "/api/local/sql", json={"query": "SELECT * FROM range(50)", "limit": 5}, headers=headers
+    )
     assert len(limited.json()["rows"]) == 5
 
 
 def test_local_sql_refuses_drop(local_client, park):
-    response = local_client.post("/api/local/sql", json={"query": "DROP TABLE enterprises"},
-                                 headers={"X-ParkBrain-Local-Token": TOKEN})
+    response = local_client.post(
+        "/api/local/sql", json={"query": "DROP TABLE enterprises"}, headers={"X-ParkBrain-Local-Token": TOKEN}
+    )
     assert "read-only" in _error(response, 400, "QueryError")
     assert park.store.count("enterprises") == 3

@@ -34,8 +34,17 @@ def test_info_lists_rows_per_table_and_reading_span(demo_db):
 
 
 def test_sql_json_is_an_array_of_row_objects(demo_db):
-    result = CliRunner().invoke(cli, [
-        "sql", "SELECT park_id, name, lon, lat FROM parks ORDER BY park_id", "--db", str(demo_db), "--format", "json"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "sql",
+            "SELECT park_id, name, lon, lat FROM parks ORDER BY park_id",
+            "--db",
+            str(demo_db),
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     parks = json.loads(result.output)
     assert isinstance(parks, list) and len(parks) >= 12
@@ -44,16 +53,39 @@ def test_sql_json_is_an_array_of_row_objects(demo_db):
 
 
 def test_sql_csv_and_table_formats(demo_db):
-    csv_out = CliRunner().invoke(cli, ["sql", "SELECT region_code, name FROM regions ORDER BY 1", "--db",
-                                       str(demo_db), "--format", "csv"]).output
+    csv_out = (
+        CliRunner()
+        .invoke(
+            cli,
+            [
+                "sql",
+                "SELECT region_code, name FROM regions ORDER BY 1",
+                "--db",
+                str(demo_db),
+                "--format",
+                "csv",
+            ],
+        )
+        .output
+    )
     lines = csv_out.strip().splitlines()
     assert lines[0] == "region_code,name" and lines[1] == "450000,广西壮族自治区" and len(lines) == 16
-    table = CliRunner().invoke(cli, ["sql", "SELECT name FROM regions WHERE level = 'province'", "--db", str(demo_db)])
+    table = CliRunner().invoke(
+        cli, ["sql", "SELECT name FROM regions WHERE level = 'province'", "--db", str(demo_db)]
+    )
     assert "广西壮族自治区" in table.output
 
 
-@pytest.mark.parametrize("query", ["DROP TABLE parks", "DELETE FROM readings", "SELECT 1; DROP TABLE parks",
-                                   "SELECT * FROM read_csv('/etc/passwd')", "COPY parks TO '/tmp/x.csv'"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "DROP TABLE parks",
+        "DELETE FROM readings",
+        "SELECT 1; DROP TABLE parks",
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "COPY parks TO '/tmp/x.csv'",
+    ],
+)
 def test_sql_refuses_anything_but_a_read_only_select(demo_db, query):
     result = run("sql", query, "--db", str(demo_db))
     assert result.returncode == 1
@@ -63,17 +95,23 @@ def test_sql_refuses_anything_but_a_read_only_select(demo_db, query):
 
 def test_user_errors_are_one_line_without_traceback(tmp_path):
     missing = run("info", "--db", str(tmp_path / "nowhere.duckdb"))
-    assert missing.returncode == 1 and "no database at" in missing.stderr and "Traceback" not in missing.stderr
+    assert (
+        missing.returncode == 1 and "no database at" in missing.stderr and "Traceback" not in missing.stderr
+    )
     bad_sql = run("sql", "SELEC oops", "--db", str(tmp_path / "nowhere.duckdb"))
     assert bad_sql.returncode == 1 and "Traceback" not in bad_sql.stderr
 
 
 def test_demo_command_builds_without_serving(tmp_path):
     db = tmp_path / "small.duckdb"
-    result = run("demo", "--db", str(db), "--days", "7", "--end", "2026-11-02T12:00", "--no-serve", "--seed", "3")
+    result = run(
+        "demo", "--db", str(db), "--days", "7", "--end", "2026-11-02T12:00", "--no-serve", "--seed", "3"
+    )
     assert result.returncode == 0, result.stderr
     assert "parks" in result.stderr and "enterprises" in result.stderr and db.exists()
-    span = json.loads(run("sql", "SELECT max(ts) AS hi FROM readings", "--db", str(db), "--format", "json").stdout)
+    span = json.loads(
+        run("sql", "SELECT max(ts) AS hi FROM readings", "--db", str(db), "--format", "json").stdout
+    )
     assert span[0]["hi"].startswith("2026-11-02T04:00:00")  # 12:00 Asia/Shanghai in UTC
 
 
@@ -85,10 +123,16 @@ def _free_port() -> int:
 
 def test_serve_answers_the_api_and_the_cli_talks_to_it_while_it_holds_the_db(tmp_path):
     db = tmp_path / "served.duckdb"
-    assert run("demo", "--db", str(db), "--days", "7", "--end", "2026-11-02T12:00", "--no-serve").returncode == 0
+    assert (
+        run("demo", "--db", str(db), "--days", "7", "--end", "2026-11-02T12:00", "--no-serve").returncode == 0
+    )
     port = _free_port()
-    server = subprocess.Popen([*PARKBRAIN, "serve", "--db", str(db), "--port", str(port)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [*PARKBRAIN, "serve", "--db", str(db), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -99,7 +143,9 @@ def test_serve_answers_the_api_and_the_cli_talks_to_it_while_it_holds_the_db(tmp
             except OSError:
                 time.sleep(0.2)
         else:
-            pytest.fail("server did not start: " + server.stderr.read() if server.poll() is not None else "timeout")
+            pytest.fail(
+                "server did not start: " + server.stderr.read() if server.poll() is not None else "timeout"
+            )
         lock = Path(str(db) + ".server.json")
         assert lock.exists() and oct(lock.stat().st_mode & 0o777) == "0o600"
         with urllib.request.urlopen(base + "/api/parks", timeout=5) as r:

@@ -52,8 +52,14 @@ def test_every_park_is_a_real_zone_inside_its_prefecture_and_guangxi(demo):
         assert shapes[p["region_code"]].buffer(0.01).contains(boundary), p["name"]
         assert p["level"] in ("national", "provincial")
         assert p["kind"]
-    for name in ("南宁高新技术产业开发区", "南宁经济技术开发区", "广西—东盟经济技术开发区", "柳州高新技术产业开发区",
-                 "桂林高新技术产业开发区", "钦州港经济技术开发区"):
+    for name in (
+        "南宁高新技术产业开发区",
+        "南宁经济技术开发区",
+        "广西—东盟经济技术开发区",
+        "柳州高新技术产业开发区",
+        "桂林高新技术产业开发区",
+        "钦州港经济技术开发区",
+    ):
         assert name in {p["name"] for p in parks}
     industries: dict[str, str] = {}
     for p in parks:
@@ -67,8 +73,10 @@ def test_enterprises_are_plausible_and_marked_as_demo(demo):
     assert all(is_valid_uscc(e["uscc"]) for e in ents)
     assert len({e["uscc"] for e in ents}) == len(ents)
     assert len({e["name"] for e in ents}) == len(ents)
-    assert all(e["industry_code"] in INDUSTRIES and e["industry_name"] == INDUSTRIES[e["industry_code"]].name
-               for e in ents)
+    assert all(
+        e["industry_code"] in INDUSTRIES and e["industry_name"] == INDUSTRIES[e["industry_code"]].name
+        for e in ents
+    )
     assert all(e["employees"] > 0 and e["output_value_10k_cny"] > 0 for e in ents)
     assert all(e["data_source"] == "demo" and e["name"].endswith("公司") for e in ents)
     key_users = rows(demo, "SELECT park_id, count(*) AS n FROM enterprises WHERE key_energy_user GROUP BY 1")
@@ -78,23 +86,32 @@ def test_enterprises_are_plausible_and_marked_as_demo(demo):
 
 
 def test_every_enterprise_has_a_15min_electricity_register(demo):
-    missing = rows(demo, """
+    missing = rows(
+        demo,
+        """
         SELECT e.enterprise_id FROM enterprises e WHERE NOT EXISTS (
             SELECT 1 FROM devices d JOIN points p USING (device_id)
             WHERE d.enterprise_id = e.enterprise_id AND p.energy_carrier = 'electricity'
-              AND p.value_kind = 'cumulative' AND p.unit = 'kWh' AND p.interval_s = 900)""")
+              AND p.value_kind = 'cumulative' AND p.unit = 'kWh' AND p.interval_s = 900)""",
+    )
     assert missing == []
     carriers = {r["energy_carrier"] for r in rows(demo, "SELECT DISTINCT energy_carrier FROM points")}
     assert {"electricity", "natural_gas", "steam", "water"} <= carriers
 
 
 def test_each_park_has_an_hourly_air_station_and_equipment_with_faults(demo):
-    stations = rows(demo, """SELECT d.park_id, list(p.quantity ORDER BY p.quantity) AS q FROM devices d
-                             JOIN points p USING (device_id) WHERE d.kind = 'Air_Quality_Sensor' GROUP BY 1""")
+    stations = rows(
+        demo,
+        """SELECT d.park_id, list(p.quantity ORDER BY p.quantity) AS q FROM devices d
+                             JOIN points p USING (device_id) WHERE d.kind = 'Air_Quality_Sensor' GROUP BY 1""",
+    )
     assert len(stations) == len(PARKS)
     assert all(s["q"] == ["co", "no2", "o3", "pm10", "pm2_5", "so2"] for s in stations)
-    machines = rows(demo, """SELECT count(DISTINCT device_id) AS n FROM points
-                             WHERE quantity IN ('vibration_rms', 'bearing_temperature', 'current')""")
+    machines = rows(
+        demo,
+        """SELECT count(DISTINCT device_id) AS n FROM points
+                             WHERE quantity IN ('vibration_rms', 'bearing_temperature', 'current')""",
+    )
     assert machines[0]["n"] >= 20
     faults = rows(demo, "SELECT kind, count(*) AS n FROM fault_labels GROUP BY 1")
     kinds = {f["kind"].split(":")[0] for f in faults}
@@ -111,12 +128,15 @@ def test_readings_cover_90_days_ending_today(demo):
 
 def test_loads_follow_the_working_calendar(demo):
     """One-shift factories use much less on weekends and public holidays than on workdays."""
-    daily = rows(demo, """
+    daily = rows(
+        demo,
+        """
         SELECT r.bucket, sum(r.delta) AS kwh FROM readings_1d r JOIN points p USING (point_id)
         JOIN devices d USING (device_id) JOIN enterprises e USING (enterprise_id)
         WHERE p.quantity = 'electric_energy' AND e.data_source = 'demo'
           AND e.industry_code IN ({})
-        GROUP BY 1 ORDER BY 1""".format(",".join(f"'{c}'" for c, s in INDUSTRIES.items() if s.shifts == 1)))
+        GROUP BY 1 ORDER BY 1""".format(",".join(f"'{c}'" for c, s in INDUSTRIES.items() if s.shifts == 1)),
+    )
     by_type: dict[int, list[float]] = {WORKDAY: [], WEEKEND: [], HOLIDAY: []}
     for d in daily[1:-1]:  # first and last days are partial
         by_type[day_type(d["bucket"].astimezone(CST).date())].append(d["kwh"])
@@ -134,11 +154,16 @@ def test_some_meters_reset_and_consumption_never_goes_negative(demo):
 
 @pytest.mark.skipif(not SHARED_DATA.exists(), reason="shared datasets not present")
 def test_steel_enterprise_meter_is_the_real_steel_plant(demo):
-    point = rows(demo, """SELECT p.point_id FROM points p JOIN devices d USING (device_id)
-                          WHERE p.data_source = 'real:steel-industry-energy'""")
+    point = rows(
+        demo,
+        """SELECT p.point_id FROM points p JOIN devices d USING (device_id)
+                          WHERE p.data_source = 'real:steel-industry-energy'""",
+    )
     assert len(point) == 1
     raw = pd.read_csv(SHARED_DATA / "steel-industry-energy" / "Steel_industry_data.csv", encoding="utf-8-sig")
-    values = rows(demo, "SELECT ts, value FROM readings WHERE point_id = ? ORDER BY ts", [point[0]["point_id"]])
+    values = rows(
+        demo, "SELECT ts, value FROM readings WHERE point_id = ? ORDER BY ts", [point[0]["point_id"]]
+    )
     increments = np.diff([v["value"] for v in values])
     usage = raw["Usage_kWh"].to_numpy()
     # The shifted series must appear verbatim inside the real year (same consecutive 15-min usages).
@@ -153,16 +178,27 @@ def test_steel_enterprise_meter_is_the_real_steel_plant(demo):
 
 @pytest.mark.skipif(not SHARED_DATA.exists(), reason="shared datasets not present")
 def test_one_air_station_is_the_real_beijing_station(demo):
-    point = rows(demo, "SELECT point_id FROM points WHERE data_source = 'real:beijing-air-quality' AND quantity = 'pm2_5'")
+    point = rows(
+        demo,
+        "SELECT point_id FROM points WHERE data_source = 'real:beijing-air-quality' AND quantity = 'pm2_5'",
+    )
     assert len(point) == 1
-    raw = pd.read_csv(SHARED_DATA / "beijing-air-quality" / "PRSA_Data_Aotizhongxin_20130301-20170228.csv", low_memory=False)
-    got = rows(demo, "SELECT ts, value FROM readings WHERE point_id = ? ORDER BY ts LIMIT 48", [point[0]["point_id"]])
+    raw = pd.read_csv(
+        SHARED_DATA / "beijing-air-quality" / "PRSA_Data_Aotizhongxin_20130301-20170228.csv", low_memory=False
+    )
+    got = rows(
+        demo, "SELECT ts, value FROM readings WHERE point_id = ? ORDER BY ts LIMIT 48", [point[0]["point_id"]]
+    )
     shift_years = None
     for r in got:
         local = r["ts"].astimezone(CST)
         for years in range(8, 15):
-            src = raw[(raw.year == local.year - years) & (raw.month == local.month) & (raw.day == local.day)
-                      & (raw.hour == local.hour)]
+            src = raw[
+                (raw.year == local.year - years)
+                & (raw.month == local.month)
+                & (raw.day == local.day)
+                & (raw.hour == local.hour)
+            ]
             if len(src) and src["PM2.5"].iloc[0] == r["value"]:
                 shift_years = shift_years or years
                 assert years == shift_years
@@ -176,9 +212,18 @@ def test_one_pump_replays_skab_with_its_fault_labels(demo):
     points = rows(demo, "SELECT point_id FROM points WHERE data_source = 'real:skab'")
     assert len(points) == 8
     n = rows(demo, "SELECT count(*) AS n FROM readings WHERE point_id = ?", [points[0]["point_id"]])[0]["n"]
-    expected = sum(len(pd.read_csv(SHARED_DATA / "skab" / f, sep=";")) for f in (
-        "anomaly-free/anomaly-free.csv", "valve1/0.csv", "valve1/1.csv", "valve2/0.csv", "other/5.csv",
-        "other/9.csv", "other/14.csv"))
+    expected = sum(
+        len(pd.read_csv(SHARED_DATA / "skab" / f, sep=";"))
+        for f in (
+            "anomaly-free/anomaly-free.csv",
+            "valve1/0.csv",
+            "valve1/1.csv",
+            "valve2/0.csv",
+            "other/5.csv",
+            "other/9.csv",
+            "other/14.csv",
+        )
+    )
     assert n == expected
     labels = rows(demo, "SELECT * FROM fault_labels WHERE data_source = 'real:skab'")
     assert len(labels) >= 6 and all(lab["end_ts"] > lab["start_ts"] for lab in labels)
@@ -202,8 +247,14 @@ def test_same_seed_same_province_other_seed_differs(tmp_path):
         with Park(memory=True) as p:
             build_demo(p, seed=seed, end=end, days=7)
             ents = p.store.query_rows("SELECT name, uscc, output_value_10k_cny FROM enterprises ORDER BY 1")
-            total = p.store.query_rows("SELECT count(*) AS n, sum(value::DECIMAL(38, 4)) AS s FROM readings")[0]
-            return tuple((e["name"], e["uscc"], e["output_value_10k_cny"]) for e in ents), total["n"], total["s"]
+            total = p.store.query_rows("SELECT count(*) AS n, sum(value::DECIMAL(38, 4)) AS s FROM readings")[
+                0
+            ]
+            return (
+                tuple((e["name"], e["uscc"], e["output_value_10k_cny"]) for e in ents),
+                total["n"],
+                total["s"],
+            )
 
     first = fingerprint(7)
     assert first == fingerprint(7)

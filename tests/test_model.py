@@ -252,7 +252,9 @@ def test_parse_time(text, expected):
     assert value.utcoffset() == timedelta(0)
 
 
-@pytest.mark.parametrize("text", ["yesterday", "2026-13-01", "2026-02-30", "24/11/2026", "2026-11-24T25:00", ""])
+@pytest.mark.parametrize(
+    "text", ["yesterday", "2026-13-01", "2026-02-30", "24/11/2026", "2026-11-24T25:00", ""]
+)
 def test_parse_time_names_the_field(text):
     with pytest.raises(ValueError, match=r"^start: .*ISO 8601"):
         parse_time(text, field="start")

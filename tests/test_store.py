@@ -41,7 +41,9 @@ COMPATIBLE = {
 
 
 def _last_migration_number() -> int:
-    numbers = [int(m.group(1)) for p in MIGRATIONS_DIR.iterdir() if (m := re.match(r"^(\d{4})_\w+\.sql$", p.name))]
+    numbers = [
+        int(m.group(1)) for p in MIGRATIONS_DIR.iterdir() if (m := re.match(r"^(\d{4})_\w+\.sql$", p.name))
+    ]
     return max(numbers)
 
 
@@ -64,10 +66,22 @@ def _add_meter(p: Park) -> None:
     p.store.write(
         "points",
         [
-            {"point_id": "kwh", "device_id": "d1", "quantity": "electric_energy", "unit": "kWh",
-             "value_kind": "cumulative", "interval_s": 900},
-            {"point_id": "pm", "device_id": "d1", "quantity": "pm2_5", "unit": "ug/m3",
-             "value_kind": "instant", "interval_s": 900},
+            {
+                "point_id": "kwh",
+                "device_id": "d1",
+                "quantity": "electric_energy",
+                "unit": "kWh",
+                "value_kind": "cumulative",
+                "interval_s": 900,
+            },
+            {
+                "point_id": "pm",
+                "device_id": "d1",
+                "quantity": "pm2_5",
+                "unit": "ug/m3",
+                "value_kind": "instant",
+                "interval_s": 900,
+            },
         ],
     )
 
@@ -85,7 +99,11 @@ def test_migrations_create_every_canonical_column(any_park):
         missing = [c.name for c in spec.columns if c.name not in columns]
         assert not missing, f"{spec.name}: missing {missing}"
         for column in spec.columns:
-            assert columns[column.name] in COMPATIBLE[column.type], (spec.name, column.name, columns[column.name])
+            assert columns[column.name] in COMPATIBLE[column.type], (
+                spec.name,
+                column.name,
+                columns[column.name],
+            )
 
 
 def test_not_null_columns_match_the_model(any_park):
@@ -102,10 +120,12 @@ def test_not_null_columns_match_the_model(any_park):
 
 def test_schema_version_is_the_last_migration(any_park):
     last = _last_migration_number()
-    assert last == 3
+    assert last >= 3  # 0001 canonical, 0002 rollups, 0003 provenance
     assert any_park.store.schema_version() == last
     assert any_park.info()["schema_version"] == last
-    versions = [r["version"] for r in any_park.store.query_rows("SELECT version FROM schema_migrations ORDER BY 1")]
+    versions = [
+        r["version"] for r in any_park.store.query_rows("SELECT version FROM schema_migrations ORDER BY 1")
+    ]
     assert versions == list(range(1, last + 1))
     assert any_park.store.migrate() == []  # nothing left to apply
 
@@ -119,11 +139,25 @@ def _version_1_file(path: Path) -> None:
     assert "readings_15m" not in store.table_names()
     assert "data_source" not in store.columns("parks")
     store.write("regions", [{"region_code": "450000", "name": "广西壮族自治区", "level": "province"}])
-    store.write("parks", [{"park_id": "nn-etdz", "name": "南宁经济技术开发区", "region_code": "450100", "lon": 108.2}])
-    store.write("enterprises", [{"enterprise_id": "e1", "park_id": "nn-etdz", "name": "甲公司", "employees": 120}])
+    store.write(
+        "parks", [{"park_id": "nn-etdz", "name": "南宁经济技术开发区", "region_code": "450100", "lon": 108.2}]
+    )
+    store.write(
+        "enterprises", [{"enterprise_id": "e1", "park_id": "nn-etdz", "name": "甲公司", "employees": 120}]
+    )
     store.write("devices", [{"device_id": "d1", "park_id": "nn-etdz", "kind": "Building_Electrical_Meter"}])
-    store.write("points", [{"point_id": "kwh", "device_id": "d1", "quantity": "electric_energy", "unit": "kWh",
-                            "value_kind": "cumulative"}])
+    store.write(
+        "points",
+        [
+            {
+                "point_id": "kwh",
+                "device_id": "d1",
+                "quantity": "electric_energy",
+                "unit": "kWh",
+                "value_kind": "cumulative",
+            }
+        ],
+    )
     store.write_readings(_rows("kwh", T0, [10.0, 12.0, 15.0, 19.0]), rollups=False)
     store.close()
 
@@ -139,13 +173,29 @@ def test_a_version_1_database_is_upgraded_and_keeps_its_rows(tmp_path):
         assert p.store.query_rows("SELECT park_id, lon, data_source, approval_year FROM parks") == [
             {"park_id": "nn-etdz", "lon": 108.2, "data_source": None, "approval_year": None}
         ]
-        assert p.store.query_rows("SELECT name, employees FROM enterprises") == [{"name": "甲公司", "employees": 120}]
-        assert [r["value"] for r in p.store.query_rows("SELECT value FROM readings ORDER BY ts")] == [10, 12, 15, 19]
+        assert p.store.query_rows("SELECT name, employees FROM enterprises") == [
+            {"name": "甲公司", "employees": 120}
+        ]
+        assert [r["value"] for r in p.store.query_rows("SELECT value FROM readings ORDER BY ts")] == [
+            10,
+            12,
+            15,
+            19,
+        ]
         for spec in CANONICAL_TABLES:
             assert set(spec.column_names) <= set(p.store.columns(spec.name)), spec.name
         # the upgraded file takes new rows in the new columns
-        p.store.write("parks", [{"park_id": "nn-etdz", "name": "南宁经济技术开发区", "region_code": "450100",
-                                 "data_source": "demo"}])
+        p.store.write(
+            "parks",
+            [
+                {
+                    "park_id": "nn-etdz",
+                    "name": "南宁经济技术开发区",
+                    "region_code": "450100",
+                    "data_source": "demo",
+                }
+            ],
+        )
         assert p.store.query_rows("SELECT data_source FROM parks")[0]["data_source"] == "demo"
     with Park.open(path) as again:
         assert again.store.migrate() == []
@@ -175,7 +225,7 @@ def _future_file(path: Path) -> None:
 def test_a_newer_schema_is_refused(tmp_path, read_only):
     path = tmp_path / "new.duckdb"
     _future_file(path)
-    with pytest.raises(SchemaError, match=r"schema version 99.*\(3\)"):
+    with pytest.raises(SchemaError, match=rf"schema version 99.*\({_last_migration_number()}\)"):
         Park.open(path, read_only=read_only)
 
 
@@ -230,7 +280,9 @@ def test_unknown_point_is_named_and_nothing_is_written(park):
     with pytest.raises(InvalidInput, match="ghost-meter"):
         park.write_readings(batch)
     assert park.store.count("readings") == before == 2
-    assert park.store.query_rows("SELECT value FROM latest_readings WHERE point_id = 'kwh'") == [{"value": 2.0}]
+    assert park.store.query_rows("SELECT value FROM latest_readings WHERE point_id = 'kwh'") == [
+        {"value": 2.0}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -275,8 +327,11 @@ def test_missing_columns_are_refused(park, missing):
 
 def test_an_empty_batch_writes_nothing(park):
     empty = pa.table(
-        {"point_id": pa.array([], pa.string()), "ts": pa.array([], pa.timestamp("us", tz="UTC")),
-         "value": pa.array([], pa.float64())}
+        {
+            "point_id": pa.array([], pa.string()),
+            "ts": pa.array([], pa.timestamp("us", tz="UTC")),
+            "value": pa.array([], pa.float64()),
+        }
     )
     result = park.write_readings(empty)
     assert (result.inserted, result.duplicates) == (0, 0)
@@ -337,7 +392,9 @@ def test_incremental_rollups_equal_a_full_rebuild(park, meter_series):
     assert _dump(park) == incremental
 
     # the daily delta is the energy used in each Asia/Shanghai day (the reading at midnight onwards)
-    daily = park.store.query_rows("SELECT bucket, delta, n, first, last FROM readings_1d WHERE point_id = 'kwh' ORDER BY bucket")
+    daily = park.store.query_rows(
+        "SELECT bucket, delta, n, first, last FROM readings_1d WHERE point_id = 'kwh' ORDER BY bucket"
+    )
     expected = [sum(increments[d * 96 : (d + 1) * 96]) for d in range(DAYS)]
     assert [r["delta"] for r in daily] == expected
     assert [r["n"] for r in daily] == [96] * DAYS
@@ -454,7 +511,9 @@ def test_query_readonly_refuses(park, sql):
 
 def test_query_readonly_accepts_selects(park):
     park.write_readings(_rows("kwh", T0, [1.0, 2.0, 4.0]))
-    assert park.sql("WITH r AS (SELECT value FROM readings) SELECT sum(value) AS s FROM r").to_pylist() == [{"s": 7.0}]
+    assert park.sql("WITH r AS (SELECT value FROM readings) SELECT sum(value) AS s FROM r").to_pylist() == [
+        {"s": 7.0}
+    ]
     assert park.sql("SELECT range AS i FROM range(5)").column("i").to_pylist() == [0, 1, 2, 3, 4]
     assert park.sql("SELECT * FROM range(100)", limit=3).num_rows == 3
     assert park.sql("SELECT count(*) AS n FROM readings;").to_pylist() == [{"n": 3}]
@@ -465,8 +524,21 @@ def test_query_readonly_refuses_files_named_in_from(park, tmp_path):
     shows it as a BASE_TABLE, so the guard let it through."""
     secret = tmp_path / "secret.csv"
     secret.write_text("password\nhunter2\n", encoding="utf-8")
+    for sql in (
+        f"SELECT * FROM '{secret}'",
+        f'SELECT * FROM "{secret}"',
+        f"FROM '{secret}'",
+        f"SELECT * FROM (SELECT * FROM '{secret}') AS s",
+    ):
+        with pytest.raises(QueryError, match="not a park table"):
+            park.sql(sql)
+
+
+def test_query_readonly_refuses_dotted_file_names_in_from(park, tmp_path, monkeypatch):
+    (tmp_path / "secret.csv").write_text("password\nhunter2\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(QueryError):
-        park.sql(f"SELECT * FROM '{secret}'")
+        park.sql("SELECT * FROM secret.csv")
 
 
 def test_query_readonly_limit_with_a_trailing_comment(park):
@@ -474,19 +546,39 @@ def test_query_readonly_limit_with_a_trailing_comment(park):
     assert park.sql("SELECT 42 AS answer -- the answer", limit=10).to_pylist() == [{"answer": 42}]
 
 
+def test_query_readonly_limit_with_a_semicolon_before_a_comment(park):
+    assert park.sql("SELECT 1 AS one; -- note").to_pylist() == [{"one": 1}]  # accepted without a limit
+    assert park.sql("SELECT 1 AS one; -- note", limit=10).to_pylist() == [{"one": 1}]
+
+
+def test_query_readonly_settings_are_refused_everywhere(park):
+    with pytest.raises(QueryError):
+        park.sql("SELECT current_setting('threads')")
+    with pytest.raises(QueryError):
+        park.sql("SELECT setting FROM pg_catalog.pg_settings WHERE name = 'threads'")
+
+
 # -- writes ---------------------------------------------------------------------------------------
 
 
 def test_write_refuses_an_unknown_column(park):
     with pytest.raises(InvalidInput, match="colour"):
-        park.store.write("enterprises", [{"enterprise_id": "e1", "park_id": "p1", "name": "甲", "colour": "red"}])
+        park.store.write(
+            "enterprises", [{"enterprise_id": "e1", "park_id": "p1", "name": "甲", "colour": "red"}]
+        )
     assert park.store.count("enterprises") == 0
     with pytest.raises(InvalidInput, match="no_such_table"):
         park.store.write("no_such_table", [{"a": 1}])
 
 
 def test_upsert_replaces_a_row_by_key(park):
-    row = {"enterprise_id": "e1", "park_id": "p1", "name": "甲公司", "employees": 10, "uscc": "91440300708461136T"}
+    row = {
+        "enterprise_id": "e1",
+        "park_id": "p1",
+        "name": "甲公司",
+        "employees": 10,
+        "uscc": "91440300708461136T",
+    }
     park.store.write("enterprises", [row, {**row, "enterprise_id": "e2", "name": "乙公司"}])
     park.store.write("enterprises", [{**row, "name": "甲有限公司", "employees": 25}], mode="upsert")
     rows = park.store.query_rows("SELECT enterprise_id, name, employees FROM enterprises ORDER BY 1")
@@ -495,7 +587,9 @@ def test_upsert_replaces_a_row_by_key(park):
         {"enterprise_id": "e2", "name": "乙公司", "employees": 10},
     ]
     park.store.write("enterprises", [{**row, "enterprise_id": "e3"}], mode="replace")
-    assert [r["enterprise_id"] for r in park.store.query_rows("SELECT enterprise_id FROM enterprises")] == ["e3"]
+    assert [r["enterprise_id"] for r in park.store.query_rows("SELECT enterprise_id FROM enterprises")] == [
+        "e3"
+    ]
     with pytest.raises(ValueError):
         park.store.write("enterprises", [row], mode="merge")
 
@@ -503,23 +597,61 @@ def test_upsert_replaces_a_row_by_key(park):
 def test_write_reports_a_missing_required_value_as_invalid_input(park):
     """Regression: unregistering the Arrow view on the aborted transaction raised a
     duckdb.TransactionException that replaced the InvalidInput."""
-    with pytest.raises(InvalidInput, match="name"):
+    with pytest.raises(InvalidInput, match="NOT NULL.*name"):
         park.store.write("enterprises", [{"enterprise_id": "e1", "park_id": "p1"}])
+    park.store.write("enterprises", [{"enterprise_id": "e1", "park_id": "p1", "name": "甲"}])
+    with pytest.raises(InvalidInput, match="enterprises"):  # key clash in append mode
+        park.store.write(
+            "enterprises", [{"enterprise_id": "e1", "park_id": "p1", "name": "乙"}], mode="append"
+        )
+    with pytest.raises(InvalidInput, match="value_kind"):  # CHECK constraint
+        park.store.write(
+            "points",
+            [{"point_id": "x", "device_id": "d1", "quantity": "q", "unit": "u", "value_kind": "sometimes"}],
+        )
+    with pytest.raises(InvalidInput, match="enterprises"):  # conversion
+        park.store.write(
+            "enterprises", [{"enterprise_id": "e2", "park_id": "p1", "name": "丙", "employees": "many"}]
+        )
+    # every failed write was rolled back and the store still writes
+    assert park.store.query_rows("SELECT enterprise_id, name FROM enterprises") == [
+        {"enterprise_id": "e1", "name": "甲"}
+    ]
+    assert park.store.count("points") == 2
+    park.store.write("enterprises", [{"enterprise_id": "e2", "park_id": "p1", "name": "丙"}])
+    assert park.store.count("enterprises") == 2
 
 
 def test_write_keeps_keys_missing_from_the_first_row(park):
     """Regression (silent data loss): pa.Table.from_pylist takes the columns from the first dict only."""
-    park.store.write("regions", [
-        {"region_code": "450000", "name": "广西壮族自治区", "level": "province"},
-        {"region_code": "450100", "name": "南宁市", "level": "prefecture", "parent_code": "450000"},
-    ])
+    park.store.write(
+        "regions",
+        [
+            {"region_code": "450000", "name": "广西壮族自治区", "level": "province"},
+            {"region_code": "450100", "name": "南宁市", "level": "prefecture", "parent_code": "450000"},
+        ],
+    )
     rows = park.store.query_rows("SELECT region_code, parent_code FROM regions ORDER BY 1")
-    assert rows == [{"region_code": "450000", "parent_code": None}, {"region_code": "450100", "parent_code": "450000"}]
+    assert rows == [
+        {"region_code": "450000", "parent_code": None},
+        {"region_code": "450100", "parent_code": "450000"},
+    ]
+
+
+def test_a_key_left_out_of_one_row_takes_the_column_default(park):
+    alert = {"ts": T0, "park_id": "p1", "rule": "overload", "severity": "warning"}
+    park.store.write("alerts", [{**alert, "alert_id": "a1"}])
+    assert park.store.query_rows("SELECT status FROM alerts") == [{"status": "open"}]  # alone: the default
+    park.store.write("alerts", [{**alert, "alert_id": "a2", "status": "closed"}, {**alert, "alert_id": "a3"}])
+    rows = park.store.query_rows("SELECT alert_id, status FROM alerts ORDER BY 1")
+    assert [r["status"] for r in rows] == ["open", "closed", "open"]
 
 
 # -- locking --------------------------------------------------------------------------------------
 
-_HOLDER = "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(60)"
+_HOLDER = (
+    "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(60)"
+)
 
 
 def test_a_database_held_by_another_process_is_locked(tmp_path):

@@ -161,11 +161,15 @@ class DuckDBStore:
     def query_readonly(self, sql: str, limit: int | None = None) -> pa.Table:
         cur = self.cursor()
         check_readonly_select(cur, sql)
-        text = sql.strip().rstrip(";")
-        if limit is not None:
-            text = f"SELECT * FROM (\n{text}\n) AS q LIMIT {int(limit)}"
         try:
-            return _arrow(cur.sql(text))
+            result = cur.execute(sql)  # executes the text as given: trailing ';' and comments are fine
+            if limit is None:
+                return (
+                    result.to_arrow_table()
+                    if hasattr(result, "to_arrow_table")
+                    else result.fetch_arrow_table()
+                )
+            return _first_rows(result, int(limit))
         except duckdb.Error as exc:
             raise QueryError(_clean(exc)) from None
 
@@ -210,33 +214,37 @@ class DuckDBStore:
     # -- writing ----------------------------------------------------------------------------
 
     def write(self, table: str, data: Any, mode: str = "upsert") -> WriteResult:
-        """Write rows (Arrow table, pandas DataFrame or list of dicts) into ``table``."""
+        """Write rows (Arrow table, pandas DataFrame or list of dicts) into ``table``.
+
+        ``inserted`` counts the rows written (new or replacing a row with the same key). Rows of a
+        list that leave out a column get its default, as if written alone.
+        """
         if mode not in ("append", "upsert", "replace"):
             raise ValueError(f"mode must be append, upsert or replace; got {mode!r}")
-        arrow = _to_arrow(data)
+        parts = _to_arrow_parts(data)
         columns = self.columns(table)
         if not columns:
             raise InvalidInput(f"there is no table {table!r}")
-        unknown = [c for c in arrow.column_names if c not in columns]
-        if unknown:
-            raise InvalidInput(
-                f"table {table}: unknown column(s) {', '.join(unknown)}; expected some of {', '.join(columns)}"
-            )
-        names = ", ".join(f'"{c}"' for c in arrow.column_names)
+        for arrow in parts:
+            unknown = [c for c in arrow.column_names if c not in columns]
+            if unknown:
+                raise InvalidInput(
+                    f"table {table}: unknown column(s) {', '.join(unknown)}; expected some of {', '.join(columns)}"
+                )
         verb = "INSERT OR REPLACE" if mode == "upsert" else "INSERT"
         with self.transaction() as con:
             if mode == "replace":
                 con.execute(f'DELETE FROM "{table}"')
-            con.register("_incoming", arrow)
-            try:
-                con.execute(f'{verb} INTO "{table}" ({names}) SELECT {names} FROM _incoming')
-            except duckdb.ConstraintException as exc:
-                raise InvalidInput(f"table {table}: {_clean(exc)}") from None
-            except duckdb.ConversionException as exc:
-                raise InvalidInput(f"table {table}: {_clean(exc)}") from None
-            finally:
-                _unregister(con, "_incoming")
-        return WriteResult(arrow.num_rows)
+            for arrow in parts:
+                names = ", ".join(f'"{c}"' for c in arrow.column_names)
+                con.register("_incoming", arrow)
+                try:
+                    con.execute(f'{verb} INTO "{table}" ({names}) SELECT {names} FROM _incoming')
+                except (duckdb.ConstraintException, duckdb.ConversionException) as exc:
+                    raise InvalidInput(f"table {table}: {_clean(exc)}") from None
+                finally:
+                    _unregister(con, "_incoming")
+        return WriteResult(sum(a.num_rows for a in parts))
 
     def write_readings(self, data: Any, rollups: bool = True) -> WriteResult:
         arrow = _readings_arrow(data)
@@ -401,6 +409,22 @@ def _readings_arrow(data: Any) -> pa.Table:
     return arrow
 
 
+def _to_arrow_parts(data: Any) -> list[pa.Table]:
+    """Arrow tables to write; a list of dicts is split into runs of rows with the same keys."""
+    if not isinstance(data, list):
+        return [_to_arrow(data)]
+    parts: list[pa.Table] = []
+    run: list[dict[str, Any]] = []
+    for row in data:
+        if run and row.keys() != run[0].keys():
+            parts.append(pa.Table.from_pylist(run))
+            run = []
+        run.append(row)
+    if run:
+        parts.append(pa.Table.from_pylist(run))
+    return parts
+
+
 def _to_arrow(data: Any) -> pa.Table:
     if isinstance(data, pa.Table):
         return data
@@ -424,6 +448,22 @@ def _arrow(relation: duckdb.DuckDBPyRelation) -> pa.Table:
     """The result as an Arrow table (``to_arrow_table`` since DuckDB 1.4, ``arrow`` before)."""
     fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
     return fetch()
+
+
+def _first_rows(result: duckdb.DuckDBPyConnection, limit: int) -> pa.Table:
+    """At most ``limit`` rows of an executed query, streamed in batches."""
+    reader = (
+        result.to_arrow_reader(min(limit, 100_000))
+        if hasattr(result, "to_arrow_reader")
+        else result.fetch_record_batch(min(limit, 100_000))
+    )
+    batches, count = [], 0
+    for batch in reader:
+        batches.append(batch.slice(0, limit - count))
+        count += batches[-1].num_rows
+        if count >= limit:
+            break
+    return pa.Table.from_batches(batches, schema=reader.schema)
 
 
 def _check_ident(name: str) -> None:

@@ -16,6 +16,8 @@ from parkbrain.errors import QueryError
 
 ALLOWED_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ALLOWED_SCHEMAS = frozenset({"", "main", "information_schema"})
+DENIED_TABLES = frozenset({"pg_settings", "duckdb_settings", "duckdb_secrets"})
 DENIED_FUNCTIONS = frozenset({"getenv", "current_setting", "read_text", "read_blob"})
 
 
@@ -44,9 +46,8 @@ def _walk(node: Any) -> None:
                 raise QueryError(
                     f"table function {name or '?'}() is not allowed; query the park tables instead"
                 )
-        if node.get("type") == "BASE_TABLE" and not _IDENT.match(str(node.get("table_name", ""))):
-            # A string in FROM ('/path/x.csv') is a replacement scan that reads a file.
-            raise QueryError(f"{node.get('table_name')!r} is not a table name; query the park tables instead")
+        if node.get("type") == "BASE_TABLE":
+            _check_table(node)
         if node.get("class") == "FUNCTION" and str(node.get("function_name", "")).lower() in DENIED_FUNCTIONS:
             raise QueryError(f"function {node['function_name']}() is not allowed")
         for value in node.values():
@@ -54,6 +55,19 @@ def _walk(node: Any) -> None:
     elif isinstance(node, list):
         for value in node:
             _walk(value)
+
+
+def _check_table(node: dict[str, Any]) -> None:
+    """Only plain tables of the database: a string or dotted name in FROM ('x.csv', secret.csv) is a
+    replacement scan that reads a file, and the settings catalogs expose the configuration."""
+    name = str(node.get("table_name", ""))
+    schema = str(node.get("schema_name", "") or "")
+    catalog = str(node.get("catalog_name", "") or "")
+    if not _IDENT.match(name) or catalog or schema not in ALLOWED_SCHEMAS:
+        shown = ".".join(p for p in (catalog, schema, name) if p)
+        raise QueryError(f"{shown!r} is not a park table; query the park tables instead")
+    if name.lower() in DENIED_TABLES:
+        raise QueryError(f"{name} is not allowed")
 
 
 def _function_name(function: Any) -> str:
