@@ -163,13 +163,7 @@ class DuckDBStore:
         check_readonly_select(cur, sql)
         try:
             result = cur.execute(sql)  # executes the text as given: trailing ';' and comments are fine
-            if limit is None:
-                return (
-                    result.to_arrow_table()
-                    if hasattr(result, "to_arrow_table")
-                    else result.fetch_arrow_table()
-                )
-            return _first_rows(result, int(limit))
+            return _first_rows(result, int(limit) if limit is not None else 2**62)
         except duckdb.Error as exc:
             raise QueryError(_clean(exc)) from None
 
