@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
@@ -446,11 +447,13 @@ def _arrow(relation: duckdb.DuckDBPyRelation) -> pa.Table:
 
 def _first_rows(result: duckdb.DuckDBPyConnection, limit: int) -> pa.Table:
     """At most ``limit`` rows of an executed query, streamed in batches."""
-    reader = (
-        result.to_arrow_reader(min(limit, 100_000))
-        if hasattr(result, "to_arrow_reader")
-        else result.fetch_record_batch(min(limit, 100_000))
-    )
+    with warnings.catch_warnings():  # DuckDB 2 notes that a DB-API result is copied once; that is fine here
+        warnings.simplefilter("ignore", UserWarning)
+        reader = (
+            result.to_arrow_reader(min(limit, 100_000))
+            if hasattr(result, "to_arrow_reader")
+            else result.fetch_record_batch(min(limit, 100_000))
+        )
     batches, count = [], 0
     for batch in reader:
         batches.append(batch.slice(0, limit - count))
