@@ -6,7 +6,6 @@ import dataclasses
 import json
 import math
 import re
-from pathlib import Path
 
 import pytest
 from shapely.geometry import Point, shape
@@ -23,14 +22,9 @@ from parkbrain.demo.catalogue import (
     IndustrySpec,
     ParkSpec,
 )
+from tests.conftest import SHARED_DATA
 
-BOUNDARIES = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "guangxi-boundaries"
-    / "guangxi_province_prefectures.geojson"
-)
+BOUNDARIES = SHARED_DATA / "guangxi-boundaries" / "guangxi_province_prefectures.geojson"
 
 CARRIERS = {"electricity", "natural_gas", "steam", "water", "diesel"}
 KINDS = {

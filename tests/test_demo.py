@@ -14,6 +14,7 @@ from parkbrain import InvalidInput, Park
 from parkbrain.demo import build_demo, build_demo_file
 from parkbrain.demo.calendar import HOLIDAY, WEEKEND, WORKDAY, day_type
 from parkbrain.demo.catalogue import INDUSTRIES, PARKS
+from parkbrain.demo.realdata import SKAB_RUNS
 from parkbrain.model.timeutil import CST
 from parkbrain.model.uscc import is_valid_uscc
 from tests.conftest import SHARED_DATA
@@ -212,18 +213,7 @@ def test_one_pump_replays_skab_with_its_fault_labels(demo):
     points = rows(demo, "SELECT point_id FROM points WHERE data_source = 'real:skab'")
     assert len(points) == 8
     n = rows(demo, "SELECT count(*) AS n FROM readings WHERE point_id = ?", [points[0]["point_id"]])[0]["n"]
-    expected = sum(
-        len(pd.read_csv(SHARED_DATA / "skab" / f, sep=";"))
-        for f in (
-            "anomaly-free/anomaly-free.csv",
-            "valve1/0.csv",
-            "valve1/1.csv",
-            "valve2/0.csv",
-            "other/5.csv",
-            "other/9.csv",
-            "other/14.csv",
-        )
-    )
+    expected = sum(len(pd.read_csv(SHARED_DATA / "skab" / f, sep=";")) for f in SKAB_RUNS)
     assert n == expected
     labels = rows(demo, "SELECT * FROM fault_labels WHERE data_source = 'real:skab'")
     assert len(labels) >= 6 and all(lab["end_ts"] > lab["start_ts"] for lab in labels)

@@ -7,7 +7,6 @@ import math
 import random
 from datetime import datetime, timedelta, timezone
 from importlib import resources
-from pathlib import Path
 
 import pytest
 from shapely.geometry import box
@@ -16,6 +15,7 @@ from parkbrain.model import CANONICAL_TABLES, is_valid_uscc, make_uscc, table_sp
 from parkbrain.model.geo import EARTH_RADIUS_M, area_km2, from_geojson, repair, to_geojson
 from parkbrain.model.timeutil import parse_time
 from parkbrain.model.uscc import USCC_CHARSET, org_code_check_digit
+from tests.conftest import SHARED_DATA
 
 # Codes published on the national enterprise credit information system (企业信用信息公示系统).
 REAL_USCCS = [
@@ -27,13 +27,7 @@ REAL_USCCS = [
 
 GUANGXI_OFFICIAL_KM2 = 237_600
 VENDORED_GEOJSON = resources.files("parkbrain") / "data" / "guangxi_prefectures.geojson"
-SHARED_GEOJSON = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "guangxi-boundaries"
-    / "guangxi_province_prefectures.geojson"
-)
+SHARED_GEOJSON = SHARED_DATA / "guangxi-boundaries" / "guangxi_province_prefectures.geojson"
 
 
 # -- USCC (GB 32100-2015) ---------------------------------------------------------------------------
