@@ -9,8 +9,11 @@ the API answers with an HTTP status and a JSON body ``{"error": {"type", "messag
     │   ├── DatabaseLocked     another process holds the database file
     │   └── SchemaError        the file was written by a newer ParkBrain
     ├── QueryError             a query is invalid or not allowed (e.g. not read-only)
-    ├── NotFound               a park, enterprise, point … does not exist
-    └── InvalidInput           bad user data: names the file/field/line and what was expected
+    ├── NotFound               a park, enterprise, point … does not exist (or is not yours to see)
+    ├── InvalidInput           bad user data: names the file/field/line and what was expected
+    ├── Unauthorized           no valid credentials (missing, malformed, expired or revoked)
+    ├── Forbidden              valid credentials, but the role may not do this
+    └── TooManyRequests        over the rate limit; ``retry_after`` seconds to wait
 """
 
 from __future__ import annotations
@@ -64,6 +67,28 @@ class InvalidInput(ParkError):
     """User-supplied data is invalid; the message names where and what was expected."""
 
     http_status = 422
+
+
+class Unauthorized(ParkError):
+    """No valid credentials: missing, malformed, expired or revoked."""
+
+    http_status = 401
+
+
+class Forbidden(ParkError):
+    """Valid credentials, but the caller's role may not do this."""
+
+    http_status = 403
+
+
+class TooManyRequests(ParkError):
+    """The caller is over its rate limit."""
+
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def missing_extra(module: str, extra: str) -> ConfigError:

@@ -80,6 +80,11 @@ class DuckDBStore:
         con.execute("SET python_enable_replacements = false")  # no reading Python variables by name
         return con
 
+    @property
+    def write_lock(self) -> threading.RLock:
+        """The single writer's lock (re-entrant), for work that must follow a commit in order."""
+        return self._write_lock
+
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for one thread's reads."""
         return self._con.cursor()

@@ -18,6 +18,8 @@ ALLOWED_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ALLOWED_SCHEMAS = frozenset({"", "main", "information_schema"})
 DENIED_TABLES = frozenset({"pg_settings", "duckdb_settings", "duckdb_secrets"})
+#: Credential tables: even their hashes are not for queries.
+SECRET_TABLES = frozenset({"users", "api_tokens", "sessions"})
 DENIED_FUNCTIONS = frozenset({"getenv", "current_setting", "read_text", "read_blob"})
 
 
@@ -68,6 +70,10 @@ def _check_table(node: dict[str, Any]) -> None:
         raise QueryError(f"{shown!r} is not a park table; query the park tables instead")
     if name.lower() in DENIED_TABLES:
         raise QueryError(f"{name} is not allowed")
+    if name.lower() in SECRET_TABLES:
+        raise QueryError(
+            f"{name} holds credentials and cannot be queried; use `parkbrain user list` / `token list`"
+        )
 
 
 def _function_name(function: Any) -> str:

@@ -1,0 +1,1 @@
+"""Ways data comes in: telemetry payloads (HTTP, later MQTT), files (later)."""

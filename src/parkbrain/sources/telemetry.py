@@ -1,0 +1,73 @@
+"""Telemetry payloads in the ThingsBoard shape IoT people already know.
+
+One message is ``{"ts": <epoch ms or ISO 8601>, "values": {"<point_id or quantity>": <number>, …}}``
+or a JSON array of such objects. A key is a point id of the device, or the ``quantity`` of one of
+its points (``electric_energy`` …). Errors name the message index and the field.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from typing import Any
+
+from parkbrain.errors import InvalidInput
+from parkbrain.model.timeutil import parse_time
+
+MAX_MESSAGES = 10_000
+#: Epoch values above this are milliseconds (year 2286 in seconds).
+_MS_THRESHOLD = 10_000_000_000
+
+
+def parse_ts(value: Any, where: str) -> datetime:
+    if isinstance(value, bool) or value is None:
+        raise InvalidInput(f"{where}.ts: expected epoch milliseconds or ISO 8601; got {value!r}")
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value) or value < 0:
+            raise InvalidInput(f"{where}.ts: expected epoch milliseconds; got {value!r}")
+        seconds = value / 1000 if value > _MS_THRESHOLD else value
+        try:
+            return datetime.fromtimestamp(seconds, timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise InvalidInput(f"{where}.ts: {value!r} is out of range") from None
+    if isinstance(value, str):
+        try:
+            return parse_time(value, f"{where}.ts")
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
+    raise InvalidInput(f"{where}.ts: expected epoch milliseconds or ISO 8601; got {type(value).__name__}")
+
+
+def parse_payload(payload: Any, points: list[dict[str, Any]], device_id: str) -> list[dict[str, Any]]:
+    """Rows (point_id, ts, value) from a payload for ``device_id`` whose points are ``points``."""
+    messages = payload if isinstance(payload, list) else [payload]
+    if not messages:
+        raise InvalidInput("payload: an empty array; expected at least one {ts, values} object")
+    if len(messages) > MAX_MESSAGES:
+        raise InvalidInput(f"payload: {len(messages)} messages; at most {MAX_MESSAGES} in one request")
+    by_id = {p["point_id"]: p["point_id"] for p in points}
+    by_quantity: dict[str, str] = {}
+    for p in points:
+        by_quantity.setdefault(p["quantity"], p["point_id"])
+    rows = []
+    for index, message in enumerate(messages):
+        where = f"payload[{index}]" if isinstance(payload, list) else "payload"
+        if not isinstance(message, dict):
+            raise InvalidInput(f"{where}: expected an object with ts and values")
+        if "ts" not in message:
+            raise InvalidInput(f"{where}.ts: missing")
+        ts = parse_ts(message["ts"], where)
+        values = message.get("values")
+        if not isinstance(values, dict) or not values:
+            raise InvalidInput(f"{where}.values: expected an object of point id or quantity → number")
+        for key, value in values.items():
+            point_id = by_id.get(key) or by_quantity.get(key)
+            if point_id is None:
+                known = ", ".join(sorted(by_quantity)) or "none"
+                raise InvalidInput(
+                    f"{where}.values.{key}: device {device_id} has no such point or quantity (it has: {known})"
+                )
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise InvalidInput(f"{where}.values.{key}: expected a finite number; got {value!r}")
+            rows.append({"point_id": point_id, "ts": ts, "value": float(value)})
+    return rows

@@ -1,0 +1,184 @@
+"""The one scoping layer: which rows of tenant data a principal may read.
+
+Every read of tenant data in ``Park`` takes its WHERE clause from a ``Scope``; routes never filter
+by themselves. The rules:
+
+- the province (``province_admin``, and the local ``system``) sees everything;
+- a park role sees its park's enterprises, buildings, devices and alerts, the readings of the park's
+  own devices (air stations, substations …), and enterprise data only under a grant to ``park:<id>``;
+- an enterprise user sees its enterprise, its devices, points, readings and alerts, its park's
+  buildings, and what other enterprises grant to ``enterprise:<id>``;
+- an integrator sees only what is granted to ``integrator:<org>``;
+- a device reads nothing.
+
+Parks and regions are the public catalogue: every role but ``device`` sees them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from parkbrain.space.principal import PARK_ROLES, SYSTEM, Principal
+
+Predicate = tuple[str, list[Any]]
+_NOTHING: Predicate = ("FALSE", [])
+_EVERYTHING: Predicate = ("TRUE", [])
+
+ACTIVE_GRANTS_SQL = """
+SELECT g.grant_id, g.enterprise_id, p.point_id
+FROM grants g
+JOIN devices d ON d.enterprise_id = g.enterprise_id
+JOIN points p ON p.device_id = d.device_id
+WHERE g.grantee = ? AND g.revoked_at IS NULL AND g.expires_at > ?
+  AND list_contains(from_json(g.items, '["VARCHAR"]'),
+                    CASE WHEN g.kind = 'points' THEN p.point_id ELSE p.quantity END)
+ORDER BY g.created_at, g.grant_id
+"""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What ``principal`` may read, with the grants that reach it resolved at ``resolved_at``."""
+
+    principal: Principal
+    granted: dict[str, str] = field(default_factory=dict)  # point_id -> grant_id
+    grantors: frozenset[str] = frozenset()
+    resolved_at: datetime | None = None
+
+    @classmethod
+    def resolve(cls, store: Any, principal: Principal, now: datetime | None = None) -> Scope:
+        """The scope of ``principal`` now: active, unexpired grants to its party included."""
+        now = now or datetime.now(timezone.utc)
+        granted: dict[str, str] = {}
+        grantors: set[str] = set()
+        if principal.party and principal.role != "province_admin":
+            for row in store.query_rows(ACTIVE_GRANTS_SQL, [principal.party, now]):
+                if principal.role == "enterprise" and row["enterprise_id"] == principal.enterprise_id:
+                    continue
+                granted.setdefault(row["point_id"], row["grant_id"])
+                grantors.add(row["enterprise_id"])
+        return cls(principal, granted, frozenset(grantors), now)
+
+    @classmethod
+    def system(cls) -> Scope:
+        return cls(SYSTEM)
+
+    # -- who ------------------------------------------------------------------------------------
+
+    @property
+    def everything(self) -> bool:
+        return self.principal.role == "province_admin"
+
+    @property
+    def reads(self) -> bool:
+        return self.principal.can("read")
+
+    def sees_park(self, park_id: str) -> bool:
+        """May see the operational details (devices, alerts, counts) of ``park_id``."""
+        p = self.principal
+        return self.everything or (p.role in PARK_ROLES and p.park_id == park_id)
+
+    # -- predicates (SQL text over the given alias, and its parameters) ----------------------
+
+    def catalogue(self) -> Predicate:
+        """Regions and parks: public to every role that reads."""
+        return _EVERYTHING if self.reads else _NOTHING
+
+    def enterprises(self, a: str = "e") -> Predicate:
+        p = self.principal
+        if self.everything:
+            return _EVERYTHING
+        if p.role in PARK_ROLES:
+            return f"{a}.park_id = ?", [p.park_id]
+        if p.role == "enterprise":
+            return (
+                f"({a}.enterprise_id = ? OR list_contains(?::VARCHAR[], {a}.enterprise_id))",
+                [p.enterprise_id, sorted(self.grantors)],
+            )
+        if p.role == "integrator":
+            return f"list_contains(?::VARCHAR[], {a}.enterprise_id)", [sorted(self.grantors)]
+        return _NOTHING
+
+    def buildings(self, a: str = "b") -> Predicate:
+        p = self.principal
+        if self.everything:
+            return _EVERYTHING
+        if p.role in PARK_ROLES or p.role == "enterprise":
+            return f"{a}.park_id = ?", [p.park_id]
+        return _NOTHING
+
+    def devices(self, a: str = "d") -> Predicate:
+        """Devices: park roles see their park's asset register; others own or granted devices."""
+        p = self.principal
+        if self.everything:
+            return _EVERYTHING
+        if p.role in PARK_ROLES:
+            return f"{a}.park_id = ?", [p.park_id]
+        granted_devices = (
+            f"{a}.device_id IN (SELECT device_id FROM points WHERE list_contains(?::VARCHAR[], point_id))"
+        )
+        if p.role == "enterprise":
+            return f"({a}.enterprise_id = ? OR {granted_devices})", [p.enterprise_id, self._granted_list()]
+        if p.role == "integrator":
+            return granted_devices, [self._granted_list()]
+        return _NOTHING
+
+    def points(self, p_alias: str = "p", d_alias: str = "d") -> Predicate:
+        """Points and their readings (``p`` joined with its device ``d``)."""
+        p = self.principal
+        if self.everything:
+            return _EVERYTHING
+        granted = f"list_contains(?::VARCHAR[], {p_alias}.point_id)"
+        if p.role in PARK_ROLES:
+            return (
+                f"(({d_alias}.park_id = ? AND {d_alias}.enterprise_id IS NULL) OR {granted})",
+                [p.park_id, self._granted_list()],
+            )
+        if p.role == "enterprise":
+            return f"({d_alias}.enterprise_id = ? OR {granted})", [p.enterprise_id, self._granted_list()]
+        if p.role == "integrator":
+            return granted, [self._granted_list()]
+        return _NOTHING
+
+    def alerts(self, a: str = "a") -> Predicate:
+        p = self.principal
+        if self.everything:
+            return _EVERYTHING
+        if p.role in PARK_ROLES:
+            return f"{a}.park_id = ?", [p.park_id]
+        if p.role == "enterprise":
+            return f"{a}.enterprise_id = ?", [p.enterprise_id]
+        return _NOTHING
+
+    def audit(self, a: str = "l") -> Predicate:
+        """Audit entries: the province sees all; a park admin its park's; others none."""
+        p = self.principal
+        if self.everything:
+            return _EVERYTHING
+        if p.role == "park_admin":
+            return f"{a}.park_id = ?", [p.park_id]
+        return _NOTHING
+
+    # -- grants ---------------------------------------------------------------------------------
+
+    def grant_for(self, point: dict[str, Any]) -> str | None:
+        """The grant under which this principal reads ``point`` (None when it reads it by right)."""
+        if self.everything:
+            return None
+        p = self.principal
+        own = (p.role == "enterprise" and point.get("enterprise_id") == p.enterprise_id) or (
+            p.role in PARK_ROLES and point.get("park_id") == p.park_id and point.get("enterprise_id") is None
+        )
+        return None if own else self.granted.get(point["point_id"])
+
+    def _granted_list(self) -> list[str]:
+        return sorted(self.granted)
+
+
+def where(*predicates: Predicate) -> tuple[str, list[Any]]:
+    """AND predicates together into a WHERE clause (text starting with WHERE) and its parameters."""
+    parts = [sql for sql, _ in predicates if sql != "TRUE"]
+    params = [v for _, values in predicates for v in values]
+    return ("WHERE " + " AND ".join(parts) if parts else ""), params
