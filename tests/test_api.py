@@ -189,8 +189,13 @@ def park():
 
 
 @pytest.fixture(scope="module")
-def client(park):
-    return TestClient(create_app(park))
+def admin_token(park):
+    return park.create_token("province_admin", expires="1d", name="tests").secret
+
+
+@pytest.fixture(scope="module")
+def client(park, admin_token):
+    return TestClient(create_app(park), headers={"Authorization": f"Bearer {admin_token}"})
 
 
 @pytest.fixture(scope="module")
@@ -437,8 +442,25 @@ PUBLIC_ROUTES = {
     "/api/parks/{park_id}": "get",
     "/api/enterprises": "get",
     "/api/points/{point_id}/readings": "get",
+    "/api/enterprises/{enterprise_id}": "get",
+    "/api/buildings": "get",
+    "/api/devices": "get",
+    "/api/points": "get",
+    "/api/points/{point_id}": "get",
+    "/api/alerts": "get",
+    "/api/telemetry/{device_id}": "post",
+    "/api/export/{dataset}": "get",
+    "/api/grants": "get",
+    "/api/grants/{grant_id}": "delete",
+    "/api/tokens": "get",
+    "/api/tokens/{token_id}": "delete",
+    "/api/audit": "get",
+    "/api/audit/verify": "get",
+    "/api/auth/login": "post",
+    "/api/auth/logout": "post",
+    "/api/auth/me": "get",
 }
-LOCAL_ROUTES = {"/api/local/sql": "post", "/api/local/info": "get"}
+LOCAL_ROUTES = {"/api/local/sql": "post", "/api/local/info": "get", "/api/local/call/{op}": "post"}
 
 
 def test_openapi_lists_every_route(client):
@@ -451,6 +473,8 @@ def test_openapi_lists_every_route(client):
 def test_local_routes_exist_only_with_a_token(client, local_client):
     assert client.get("/api/local/info", headers={"X-ParkBrain-Local-Token": TOKEN}).status_code == 404
     assert client.post("/api/local/sql", json={"query": "SELECT 1"}).status_code == 404
+    # a user's token does not open the local routes either
+    assert client.get("/api/local/info").status_code == 404
     paths = local_client.get("/openapi.json").json()["paths"]
     assert set(paths) == set(PUBLIC_ROUTES) | set(LOCAL_ROUTES)
     for path, method in LOCAL_ROUTES.items():
@@ -458,13 +482,21 @@ def test_local_routes_exist_only_with_a_token(client, local_client):
 
 
 @pytest.mark.parametrize(
-    "headers", [{}, {"X-ParkBrain-Local-Token": "wrong"}, {"X-ParkBrain-Local-Token": ""}]
+    ("headers", "status", "kind"),
+    [
+        ({}, 401, "Unauthorized"),
+        ({"X-ParkBrain-Local-Token": ""}, 401, "Unauthorized"),
+        ({"X-ParkBrain-Local-Token": "wrong"}, 403, "Forbidden"),
+    ],
 )
-def test_local_routes_need_the_token(local_client, headers):
-    _error(local_client.get("/api/local/info", headers=headers), 403, "_Forbidden")
-    _error(
-        local_client.post("/api/local/sql", json={"query": "SELECT 1"}, headers=headers), 403, "_Forbidden"
-    )
+def test_local_routes_need_the_token(local_client, headers, status, kind):
+    _error(local_client.get("/api/local/info", headers=headers), status, kind)
+    _error(local_client.post("/api/local/sql", json={"query": "SELECT 1"}, headers=headers), status, kind)
+
+
+def test_local_routes_refuse_user_tokens(local_client, admin_token):
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    _error(local_client.get("/api/local/info", headers=headers), 403, "Forbidden")
 
 
 def test_local_info(local_client):

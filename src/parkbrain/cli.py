@@ -107,6 +107,11 @@ def demo(
         click.echo(f"  real data: {line}", err=True)
     for note in report.notes:
         click.echo(f"  note: {note}", err=True)
+    click.echo(
+        f"\nDemo admin (shown once; keep it): user {report.admin_user}  password {report.admin_password}\n"
+        f"Log in at http://{host}:{port}/login, or make API tokens with `parkbrain token create`.\n",
+        err=True,
+    )
     if not no_serve:
         _serve(db, host, port)
 
@@ -179,6 +184,262 @@ def sql(query: str, db: str, fmt: str, limit: int | None) -> None:
     else:
         click.echo(format_table(columns, rows))
         click.echo(f"({len(rows)} row{'s' if len(rows) != 1 else ''})", err=True)
+
+
+# -- the data space: users, tokens, audit, grants -------------------------------------------------
+
+ROLE_CHOICE = click.Choice(
+    ["province_admin", "park_admin", "park_operator", "enterprise", "integrator", "device"]
+)
+
+
+def _admin(db: str, op: str, **args: Any) -> Any:
+    """Run an administrative operation as the local system: on the file, or through the server."""
+    from pathlib import Path
+
+    from parkbrain.localops import WRITES, run_op
+    from parkbrain.server import call_server, read_lock
+
+    lock = read_lock(db)
+    if lock is not None:
+        return call_server(lock, "POST", f"/api/local/call/{op}", args)
+    if not Path(db).exists():
+        raise NotFound(f"no database at {db}; build one with `parkbrain demo --db {db}`, or pass --db")
+    with Park.open(db, read_only=op not in WRITES) as park:
+        return json.loads(json.dumps(run_op(park, op, args), default=_json_default))
+
+
+def _print_rows(rows: list[dict[str, Any]], columns: list[str], fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=_json_default))
+    else:
+        click.echo(format_table(columns, rows))
+
+
+FORMAT_OPTION = click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+
+
+@cli.group()
+def user() -> None:
+    """People who log in to the console (passwords hashed with argon2id)."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=ROLE_CHOICE, help="What the user may do.")
+@click.option("--park", "park_id", default=None, help="Park the user works for (park roles).")
+@click.option(
+    "--enterprise", "enterprise_id", default=None, help="Enterprise the user belongs to (role enterprise)."
+)
+@click.option("--org", default=None, help="Service provider's name (role integrator; grants name it).")
+@click.option("--name", "display_name", default=None, help="Display name, e.g. 张三.")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from stdin instead of generating one."
+)
+@DB_OPTION
+@FORMAT_OPTION
+@user_errors
+def user_create(
+    username: str,
+    role: str,
+    park_id: str | None,
+    enterprise_id: str | None,
+    org: str | None,
+    display_name: str | None,
+    password_stdin: bool,
+    db: str,
+    fmt: str,
+) -> None:
+    """Create a user; without --password-stdin a random password is generated and printed once."""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    result = _admin(
+        db,
+        "user_create",
+        username=username,
+        role=role,
+        password=password,
+        park_id=park_id,
+        enterprise_id=enterprise_id,
+        org=org,
+        display_name=display_name,
+    )
+    if fmt == "json":
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    made = result["user"]
+    click.echo(f"Created user {made['username']} ({made['role']}, id {made['user_id']}).")
+    if result["password"]:
+        click.echo(f"Password (shown once): {result['password']}")
+
+
+@user.command("list")
+@DB_OPTION
+@FORMAT_OPTION
+@user_errors
+def user_list(db: str, fmt: str) -> None:
+    """Users and their roles."""
+    cols = [
+        "username",
+        "role",
+        "park_id",
+        "enterprise_id",
+        "org",
+        "display_name",
+        "created_at",
+        "disabled_at",
+    ]
+    _print_rows(_admin(db, "user_list"), cols, fmt)
+
+
+@user.command("disable")
+@click.argument("username")
+@DB_OPTION
+@user_errors
+def user_disable(username: str, db: str) -> None:
+    """Disable a user: ends its sessions and revokes its tokens."""
+    _admin(db, "user_disable", username=username)
+    click.echo(f"Disabled {username}; its sessions and tokens no longer work.")
+
+
+@cli.group()
+def token() -> None:
+    """API tokens (Authorization: Bearer …): scoped, expiring, revocable, stored hashed."""
+
+
+@token.command("create")
+@click.option("--role", required=True, type=ROLE_CHOICE, help="What the token may do.")
+@click.option("--park", "park_id", default=None, help="Park the token is bound to.")
+@click.option("--enterprise", "enterprise_id", default=None, help="Enterprise the token is bound to.")
+@click.option("--device", "device_id", default=None, help="Device a device token pushes for.")
+@click.option("--org", default=None, help="Service provider's name (role integrator).")
+@click.option("--expires", default="30d", show_default=True, help="30d, 12h, 2w, 1y or an ISO date.")
+@click.option("--name", default=None, help="A label, e.g. the system that uses it.")
+@click.option("--rate", "rate_per_min", default=None, type=click.IntRange(1), help="Requests per minute.")
+@DB_OPTION
+@FORMAT_OPTION
+@user_errors
+def token_create(
+    role: str,
+    park_id: str | None,
+    enterprise_id: str | None,
+    device_id: str | None,
+    org: str | None,
+    expires: str,
+    name: str | None,
+    rate_per_min: int | None,
+    db: str,
+    fmt: str,
+) -> None:
+    """Create an API token and print it once (only its hash is stored)."""
+    made = _admin(
+        db,
+        "token_create",
+        role=role,
+        park_id=park_id,
+        enterprise_id=enterprise_id,
+        device_id=device_id,
+        org=org,
+        expires=expires,
+        name=name,
+        rate_per_min=rate_per_min,
+    )
+    if fmt == "json":
+        click.echo(json.dumps(made, ensure_ascii=False, indent=2))
+        return
+    click.echo(made["token"])
+    bound = ", ".join(f"{k} {made[k]}" for k in ("park_id", "enterprise_id", "device_id", "org") if made[k])
+    click.echo(
+        f"token {made['token_id']}: role {made['role']}{', ' + bound if bound else ''}, "
+        f"expires {made['expires_at']}. It is shown only now.",
+        err=True,
+    )
+
+
+@token.command("list")
+@DB_OPTION
+@FORMAT_OPTION
+@user_errors
+def token_list(db: str, fmt: str) -> None:
+    """Tokens with their scope and status (never their secrets)."""
+    cols = [
+        "token_id",
+        "name",
+        "role",
+        "park_id",
+        "enterprise_id",
+        "device_id",
+        "expires_at",
+        "last_used_at",
+        "status",
+    ]
+    _print_rows(_admin(db, "token_list"), cols, fmt)
+
+
+@token.command("revoke")
+@click.argument("token_id")
+@DB_OPTION
+@user_errors
+def token_revoke(token_id: str, db: str) -> None:
+    """Revoke a token (give its id, or paste the whole token)."""
+    revoked = _admin(db, "token_revoke", token_id=token_id)
+    click.echo(f"Revoked token {revoked['token_id']}.")
+
+
+@cli.group()
+def audit() -> None:
+    """The hash-chained audit log."""
+
+
+@audit.command("verify")
+@DB_OPTION
+@FORMAT_OPTION
+@user_errors
+def audit_verify(db: str, fmt: str) -> None:
+    """Check the chain; exit 1 and name the entries if any was edited or deleted."""
+    report = _admin(db, "audit_verify")
+    if fmt == "json":
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    elif report["ok"]:
+        click.echo(
+            f"Audit log intact: {report['entries']} entries, chain verified up to #{report['head_seq']}."
+        )
+    else:
+        click.echo(f"AUDIT LOG TAMPERED ({report['entries']} entries):", err=True)
+        for problem in report["problems"]:
+            click.echo(f"  - {problem}", err=True)
+    if not report["ok"]:
+        sys.exit(1)
+
+
+@audit.command("list")
+@click.option("--action", default=None, help="Only this action (or family, e.g. grant).")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
+@DB_OPTION
+@FORMAT_OPTION
+@user_errors
+def audit_list(action: str | None, limit: int, db: str, fmt: str) -> None:
+    """The newest audit entries."""
+    rows = _admin(db, "audit_list", action=action, limit=limit)
+    _print_rows(rows, ["seq", "ts", "actor", "action", "target", "park_id", "enterprise_id", "detail"], fmt)
+
+
+@cli.group()
+def grant() -> None:
+    """Sharing grants enterprises made (they make and revoke them in the console or the API)."""
+
+
+@grant.command("list")
+@click.option("--active", is_flag=True, help="Only grants in force now.")
+@DB_OPTION
+@FORMAT_OPTION
+@user_errors
+def grant_list(active: bool, db: str, fmt: str) -> None:
+    """All grants: who opened what to whom, why and until when."""
+    rows = _admin(db, "grant_list", active_only=active)
+    cols = ["grant_id", "enterprise_id", "grantee", "kind", "items", "purpose", "expires_at", "status"]
+    _print_rows(rows, cols, fmt)
 
 
 def _with_db(db: str, local: Callable[[Park], Any], remote: Callable[..., Any]) -> Any:

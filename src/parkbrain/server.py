@@ -101,6 +101,7 @@ def serve(db: str | Path, host: str = "127.0.0.1", port: int = 8000, log_level: 
     import uvicorn
 
     from parkbrain.api import create_app
+    from parkbrain.api.security import install_log_redaction
     from parkbrain.core import Park
 
     park = Park.open(db)
@@ -111,6 +112,7 @@ def serve(db: str | Path, host: str = "127.0.0.1", port: int = 8000, log_level: 
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         app = create_app(park, local_token=lock.token)
+        install_log_redaction()
         uvicorn.run(app, host=host, port=port, log_level=log_level)
     finally:
         remove_lock(db)

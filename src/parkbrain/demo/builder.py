@@ -46,6 +46,7 @@ from parkbrain.demo.series import (
     hourly_mean,
     machine,
 )
+from parkbrain.demo.space import ADMIN, seed_space
 from parkbrain.errors import InvalidInput
 from parkbrain.model.timeutil import CST
 
@@ -66,6 +67,8 @@ class DemoReport:
     notes: list[str] = field(default_factory=list)
     path: str | None = None
     size_bytes: int | None = None
+    admin_user: str | None = None
+    admin_password: str | None = None
 
 
 class _Readings:
@@ -191,10 +194,14 @@ def build_demo_file(
         with Park.open(tmp) as park:
             report = build_demo(park, seed=seed, end=end, days=days, progress=progress)
         Path(str(path) + ".wal").unlink(missing_ok=True)
+        Path(str(path) + ".audit-head").unlink(missing_ok=True)  # the old database's audit head
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
         Path(str(tmp) + ".wal").unlink(missing_ok=True)
+        Path(str(tmp) + ".audit-head").unlink(missing_ok=True)
+    with Park.open(path) as park:
+        report.admin_user, report.admin_password = ADMIN, seed_space(park)
     report.path = str(path)
     report.size_bytes = path.stat().st_size
     return report

@@ -1,0 +1,43 @@
+"""Administrative operations the CLI runs — on the database file, or through the server holding it.
+
+One table of operations, so that ``parkbrain token create`` does the same thing either way. Each
+takes JSON-able keyword arguments and returns JSON-able data. No SQL or rules here: ``Park`` has them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from parkbrain.core import Park
+from parkbrain.errors import InvalidInput
+
+
+def _user_create(park: Park, **kw: Any) -> dict[str, Any]:
+    user, password = park.create_user(**kw)
+    return {"user": user, "password": password}
+
+
+OPS: dict[str, Callable[..., Any]] = {
+    "user_create": _user_create,
+    "user_list": lambda park: park.users(),
+    "user_disable": lambda park, username: park.disable_user(username),
+    "token_create": lambda park, **kw: park.create_token(**kw).as_dict(),
+    "token_list": lambda park: park.tokens(),
+    "token_revoke": lambda park, token_id: park.revoke_token(token_id),
+    "audit_verify": lambda park: park.verify_audit(),
+    "audit_list": lambda park, **kw: park.audit_entries(**kw),
+    "grant_list": lambda park, **kw: park.grants(**kw),
+}
+
+#: Operations that write (the CLI opens the file read-write for these).
+WRITES = frozenset({"user_create", "user_disable", "token_create", "token_revoke"})
+
+
+def run_op(park: Park, op: str, args: dict[str, Any]) -> Any:
+    if op not in OPS:
+        raise InvalidInput(f"unknown operation {op!r}; expected one of {', '.join(sorted(OPS))}")
+    try:
+        return OPS[op](park, **args)
+    except TypeError as exc:
+        raise InvalidInput(f"{op}: {exc}") from None
