@@ -42,3 +42,28 @@ def demo_db(tmp_path_factory) -> Path:
 def demo(demo_db):
     with Park.open(demo_db, read_only=True) as p:
         yield p
+
+
+@pytest.fixture(scope="session")
+def small_demo_file(tmp_path_factory) -> Path:
+    """A 7-day demo province (fixed end, seed 7), built once per worker; copy it before changing it."""
+    from datetime import datetime, timedelta, timezone
+
+    from parkbrain.demo import build_demo_file
+
+    os.environ.setdefault("PARKBRAIN_SHARED_DATA", str(SHARED_DATA))
+    path = tmp_path_factory.mktemp("small-demo") / "small.duckdb"
+    build_demo_file(path, seed=7, end=datetime(2026, 11, 20, tzinfo=timezone(timedelta(hours=8))), days=7)
+    return path
+
+
+def copy_db(src: Path, dest_dir: Path) -> Path:
+    """A copy of a park database with its audit head file."""
+    import shutil
+
+    dest = dest_dir / src.name
+    shutil.copyfile(src, dest)
+    head = Path(str(src) + ".audit-head")
+    if head.exists():
+        shutil.copyfile(head, Path(str(dest) + ".audit-head"))
+    return dest

@@ -533,10 +533,11 @@ class Park:
             return
         if role in ("province_admin", "park_admin"):
             raise Forbidden(f"only the province creates {role} accounts")
+        own = self.principal.park_id
         bound_park, _ = self.accounts.check_binding(
-            role, park_id or self.principal.park_id, enterprise_id, org, device_id
+            role, park_id or (None if enterprise_id or device_id else own), enterprise_id, org, device_id
         )
-        if bound_park != self.principal.park_id:
+        if bound_park != own:
             raise Forbidden(f"a park admin creates accounts for its own park ({self.principal.park_id}) only")
 
     def audit_entries(

@@ -76,10 +76,6 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class BodyLimit:
     """Refuses request bodies over the limit with 413, by Content-Length or while streaming."""
 
@@ -112,28 +108,34 @@ class BodyLimit:
                     await _plain_error(send, 413, f"the request body is over the limit of {limit:,} bytes")
                     return
         seen = 0
-        started = False
+        started = rejected = False
 
         async def counting_receive() -> dict[str, Any]:
-            nonlocal seen
+            nonlocal seen, rejected
+            if rejected:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise BodyTooLarge
+                    # Answer 413 now and tell the app the client went away; whatever it sends later is dropped.
+                    if not started:
+                        await _plain_error(
+                            send, 413, f"the request body is over the limit of {limit:,} bytes"
+                        )
+                    rejected = True
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: dict[str, Any]) -> None:
             nonlocal started
+            if rejected:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await _plain_error(send, 413, f"the request body is over the limit of {limit:,} bytes")
+        await self.app(scope, counting_receive, tracking_send)
 
 
 async def _plain_error(send: Any, status: int, message: str) -> None:

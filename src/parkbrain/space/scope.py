@@ -6,8 +6,8 @@ by themselves. The rules:
 - the province (``province_admin``, and the local ``system``) sees everything;
 - a park role sees its park's enterprises, buildings, devices and alerts, the readings of the park's
   own devices (air stations, substations …), and enterprise data only under a grant to ``park:<id>``;
-- an enterprise user sees its enterprise, its devices, points, readings and alerts, its park's
-  buildings, and what other enterprises grant to ``enterprise:<id>``;
+- an enterprise user sees its enterprise, its devices, points, readings and alerts, its own and its
+  park's shared buildings, and what other enterprises grant to ``enterprise:<id>``;
 - an integrator sees only what is granted to ``integrator:<org>``;
 - a device reads nothing.
 
@@ -102,11 +102,18 @@ class Scope:
         return _NOTHING
 
     def buildings(self, a: str = "b") -> Predicate:
+        """Park roles: the park's buildings; an enterprise: its own and the shared ones (not the
+        premises of other enterprises)."""
         p = self.principal
         if self.everything:
             return _EVERYTHING
-        if p.role in PARK_ROLES or p.role == "enterprise":
+        if p.role in PARK_ROLES:
             return f"{a}.park_id = ?", [p.park_id]
+        if p.role == "enterprise":
+            others = (
+                "SELECT building_id FROM enterprises WHERE building_id IS NOT NULL AND enterprise_id <> ?"
+            )
+            return f"({a}.park_id = ? AND {a}.building_id NOT IN ({others}))", [p.park_id, p.enterprise_id]
         return _NOTHING
 
     def devices(self, a: str = "d") -> Predicate:
