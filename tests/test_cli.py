@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -148,7 +149,17 @@ def test_serve_answers_the_api_and_the_cli_talks_to_it_while_it_holds_the_db(tmp
             )
         lock = Path(str(db) + ".server.json")
         assert lock.exists() and oct(lock.stat().st_mode & 0o777) == "0o600"
-        with urllib.request.urlopen(base + "/api/parks", timeout=5) as r:
+        with pytest.raises(urllib.error.HTTPError) as refused_anon:
+            urllib.request.urlopen(base + "/api/parks", timeout=5)
+        assert refused_anon.value.code == 401
+        # token create goes through the server too (the CLI cannot open the file while it is served)
+        made = run("token", "create", "--role", "province_admin", "--format", "json", "--db", str(db))
+        assert made.returncode == 0, made.stderr
+        token = json.loads(made.stdout)["token"]
+        request = urllib.request.Request(
+            base + f"/api/parks?token={token}", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(request, timeout=5) as r:
             assert len(json.loads(r.read())) >= 12
         # DuckDB would refuse a second process; the CLI goes through the server instead.
         out = run("sql", "SELECT count(*) AS n FROM enterprises", "--db", str(db), "--format", "json")
@@ -164,6 +175,9 @@ def test_serve_answers_the_api_and_the_cli_talks_to_it_while_it_holds_the_db(tmp
         server.terminate()
         server.wait(timeout=30)
     assert not Path(str(db) + ".server.json").exists()
+    logs = server.stderr.read() + server.stdout.read()
+    assert "/api/parks" in logs  # the access log is there, without the token
+    assert token not in logs and token.split("_")[2] not in logs
 
 
 def test_every_command_and_option_is_documented_in_the_readme():
