@@ -391,7 +391,10 @@ def test_web_login_sessions_and_csrf(world):
         and "samesite=lax" in good.headers["set-cookie"].lower()
     )
     session = world.client()
+    assert session.get("/", follow_redirects=False).headers["location"] == "/login"
     session.cookies.set("pb_session", cookie)
+    home = session.get("/")
+    assert home.status_code == 200 and "qian.qi" in home.text and world.a in home.text
     me = session.get("/api/auth/me").json()
     assert me["name"] == "qian.qi" and me["csrf_token"]
     body = {
@@ -411,6 +414,19 @@ def test_web_login_sessions_and_csrf(world):
     assert made.status_code == 201, made.text
     assert session.post("/api/auth/logout", headers={"X-CSRF-Token": me["csrf_token"]}).status_code == 200
     assert session.get("/api/auth/me").status_code == 401
+    # the sign-out form of the landing page checks its CSRF field
+    again = world.client()
+    token_field = re.search(r'name="csrf_token" value="([^"]+)"', again.get("/login").text).group(1)
+    login = again.post(
+        "/login",
+        data={"username": "qian.qi", "password": "session password 1", "csrf_token": token_field},
+        follow_redirects=False,
+    )
+    again.cookies.set("pb_session", login.cookies["pb_session"])
+    form_csrf = re.search(r'name="csrf_token" value="([^"]+)"', again.get("/").text).group(1)
+    assert again.post("/logout", data={"csrf_token": "wrong"}).status_code == 403
+    out = again.post("/logout", data={"csrf_token": form_csrf}, follow_redirects=False)
+    assert out.status_code == 303 and again.get("/api/auth/me").status_code == 401
     actions = [e["action"] for e in park.audit.entries(("TRUE", []), limit=10_000)]
     assert "logout" in actions and "login.success" in actions
 

@@ -25,7 +25,8 @@ from parkbrain.space.accounts import SESSION_HOURS
 
 SESSION_COOKIE = "pb_session"
 LOGIN_CSRF_COOKIE = "pb_login_csrf"
-PUBLIC_PATHS = frozenset({"/healthz", "/login", "/api/auth/login"})
+#: Paths that do their own checks or need none; everything else requires credentials.
+PUBLIC_PATHS = frozenset({"/healthz", "/login", "/logout", "/", "/api/auth/login"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOCAL_PREFIX = "/api/local/"
 
@@ -254,4 +255,60 @@ async def post_login(request: Request) -> Response:
     except Unauthorized:
         return login_page(next_path, "用户名或密码错误 (wrong username or password)", 401)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+_HOME_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>ParkBrain 园区大脑</title>
+<style>body{{font-family:system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:40px;color:#223}}
+.who{{background:#f3f5f8;padding:12px 16px;border-radius:6px;display:inline-block}}
+button{{padding:6px 14px}}</style></head><body>
+<h1>ParkBrain 园区大脑</h1>
+<p class="who">已登录 Signed in: <b>{name}</b> · 角色 role <code>{role}</code>{scope}</p>
+<p><a href="/docs">API 文档 API docs</a></p>
+<form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{csrf}">
+<button type="submit">退出 Sign out</button></form>
+</body></html>"""
+
+
+@router.get("/", include_in_schema=False)
+def home(request: Request) -> Response:
+    """The signed-in landing page; without a session, the login page."""
+    park: Park = request.app.state.park
+    try:
+        principal, csrf = park.accounts.authenticate_session(request.cookies.get(SESSION_COOKIE, ""))
+    except Unauthorized:
+        return RedirectResponse("/login", status_code=303)
+    bound = " · ".join(
+        f"{label} <code>{html.escape(value)}</code>"
+        for label, value in (("园区 park", principal.park_id), ("企业 enterprise", principal.enterprise_id))
+        if value
+    )
+    return HTMLResponse(
+        _HOME_PAGE.format(
+            name=html.escape(principal.name),
+            role=html.escape(principal.role),
+            scope=" · " + bound if bound else "",
+            csrf=html.escape(csrf),
+        )
+    )
+
+
+@router.post("/logout", include_in_schema=False)
+async def post_logout(request: Request) -> Response:
+    """The sign-out form (its hidden field carries the session's CSRF token)."""
+    park: Park = request.app.state.park
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+    try:
+        principal, csrf = park.accounts.authenticate_session(cookie)
+    except Unauthorized:
+        return RedirectResponse("/login", status_code=303)
+    if not hmac.compare_digest(form.get("csrf_token", ""), csrf):
+        raise Forbidden("missing or wrong CSRF token in the sign-out form")
+    park.accounts.end_session(cookie)
+    park.audit.record(principal, "logout", principal.name)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
     return response

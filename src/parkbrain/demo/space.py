@@ -10,7 +10,18 @@ ENERGY_PURPOSE = "重点用能单位能耗在线监测 (online energy monitoring
 
 
 def seed_space(park: Park) -> str:
-    """Create the demo admin (returns its password, shown once) and the key energy users' grants."""
+    """Record the demo's imports, create the demo admin (returns its password, shown once) and the
+    key energy users' grants."""
+    for source in park.store.query_rows(
+        "SELECT source_id, title, license, time_shift FROM sources ORDER BY source_id"
+    ):
+        rows = park.store.query_rows(
+            "SELECT count(*) AS n FROM points p JOIN devices d USING (device_id) WHERE p.data_source = ?",
+            [source["source_id"]],
+        )[0]["n"]
+        park.audit.record(
+            None, "import", source["source_id"], actor="system", detail={**source, "points": rows}
+        )
     _, password = park.create_user(ADMIN, "province_admin", display_name="演示管理员 Demo admin")
     rows = park.store.query_rows(
         "SELECT e.enterprise_id, e.park_id, list(DISTINCT p.quantity ORDER BY p.quantity) AS quantities "

@@ -9,9 +9,9 @@ head (seq and hash of the newest entry) is also written to a file beside the dat
 guarantees.
 
 Actions recorded: ``login.success``, ``login.failure``, ``logout``, ``token.create``, ``token.revoke``,
-``token.use`` (first use in each 10-minute window), ``user.create``, ``user.disable``, ``grant.create``,
-``grant.revoke``, ``grant.read`` (every read under a grant), ``export``, ``import``, ``telemetry.push``
-(first push in each 10-minute window), ``access.denied``.
+``token.use`` (a token's first use in each 10-minute window, with the route), ``user.create``,
+``user.disable``, ``grant.create``, ``grant.revoke``, ``grant.read`` (every read under a grant, with
+the point ids), ``export`` (dataset, filters, rows) and ``import`` (source, rows).
 """
 
 from __future__ import annotations
