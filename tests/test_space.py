@@ -129,7 +129,8 @@ def test_a_grant_opens_exactly_what_it_names_and_every_read_is_audited(world):
     assert visible == set(world.b_points) | {world.a_machine_point}
     for other in set(world.a_points) - {world.a_machine_point}:
         assert b.get(f"/api/points/{other}/readings").status_code == 404
-    # B now sees A's enterprise row (the grantor) but not A's other devices
+    # B sees the device of the granted point, not A's other devices, nor A's business record
+    assert b.get(f"/api/enterprises/{world.a}").status_code == 404
     devices = b.get("/api/devices", params={"enterprise_id": world.a}).json()
     assert [d["device_id"] for d in devices] == [world.a_device]
     reads = [e for e in _actions(park, "grant.read") if e["target"] == grant["grant_id"]]
@@ -173,7 +174,7 @@ def test_a_metrics_grant_covers_points_added_later_and_expires(world):
         ],
     )
     assert integrator.get("/api/points/new.point").status_code == 200
-    assert integrator.get("/api/enterprises").json()[0]["enterprise_id"] == world.a
+    assert integrator.get("/api/enterprises").json() == []  # the points, not A's business record
     time.sleep(2.2)
     assert integrator.get("/api/points/new.point").status_code == 404
     assert integrator.get("/api/points").json() == []

@@ -206,7 +206,7 @@ input{{width:100%;box-sizing:border-box;padding:8px;font-size:15px;border:1px so
 button{{margin-top:20px;width:100%;padding:10px;font-size:15px;background:#1f5fbf;color:#fff;border:0;border-radius:4px}}
 .err{{color:#b00020;font-size:14px;margin-top:12px}}
 </style></head><body><main>
-<h1>ParkBrain 园区大脑</h1><p class="en">Sign in · 登录</p>
+<h1>ParkBrain 园区大脑</h1><p class="en">登录 · Sign in</p>
 <form method="post" action="/login">
 <input type="hidden" name="csrf_token" value="{csrf}"><input type="hidden" name="next" value="{next}">
 <label for="u">用户名 Username</label><input id="u" name="username" autocomplete="username" required>

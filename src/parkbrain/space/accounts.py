@@ -322,14 +322,11 @@ class Accounts:
                     "UPDATE api_tokens SET last_used_at = ? WHERE token_id = ?", [now, row["token_id"]]
                 )
         return (
-            Principal(
-                kind="token",
-                id=row["token_id"],
-                name=row["token_id"],
-                role=row["role"],
-                park_id=row["park_id"],
-                enterprise_id=row["enterprise_id"],
-                org=row["org"],
+            _principal(
+                "token",
+                row["token_id"],
+                row["token_id"],
+                row,
                 device_id=row["device_id"],
                 rate_per_min=row["rate_per_min"],
             ),
@@ -386,13 +383,19 @@ def parse_token_id(text: str) -> str:
     return text
 
 
-def _user_principal(user: dict[str, Any]) -> Principal:
+def _principal(kind: str, ident: str, name: str, row: dict[str, Any], **extra: Any) -> Principal:
+    """A principal from a users or api_tokens row (the role and its binding)."""
     return Principal(
-        kind="user",
-        id=user["user_id"],
-        name=user["username"],
-        role=user["role"],
-        park_id=user["park_id"],
-        enterprise_id=user["enterprise_id"],
-        org=user["org"],
+        kind=kind,
+        id=ident,
+        name=name,
+        role=row["role"],
+        park_id=row["park_id"],
+        enterprise_id=row["enterprise_id"],
+        org=row["org"],
+        **extra,
     )
+
+
+def _user_principal(user: dict[str, Any]) -> Principal:
+    return _principal("user", user["user_id"], user["username"], user)

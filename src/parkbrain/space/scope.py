@@ -44,7 +44,6 @@ class Scope:
 
     principal: Principal
     granted: dict[str, str] = field(default_factory=dict)  # point_id -> grant_id
-    grantors: frozenset[str] = frozenset()
     resolved_at: datetime | None = None
 
     @classmethod
@@ -52,14 +51,12 @@ class Scope:
         """The scope of ``principal`` now: active, unexpired grants to its party included."""
         now = now or datetime.now(timezone.utc)
         granted: dict[str, str] = {}
-        grantors: set[str] = set()
         if principal.party and principal.role != "province_admin":
             for row in store.query_rows(ACTIVE_GRANTS_SQL, [principal.party, now]):
                 if principal.role == "enterprise" and row["enterprise_id"] == principal.enterprise_id:
                     continue
                 granted.setdefault(row["point_id"], row["grant_id"])
-                grantors.add(row["enterprise_id"])
-        return cls(principal, granted, frozenset(grantors), now)
+        return cls(principal, granted, now)
 
     @classmethod
     def system(cls) -> Scope:
@@ -87,18 +84,14 @@ class Scope:
         return _EVERYTHING if self.reads else _NOTHING
 
     def enterprises(self, a: str = "e") -> Predicate:
+        """Enterprise rows: a grant opens points, not the grantor's business record."""
         p = self.principal
         if self.everything:
             return _EVERYTHING
         if p.role in PARK_ROLES:
             return f"{a}.park_id = ?", [p.park_id]
         if p.role == "enterprise":
-            return (
-                f"({a}.enterprise_id = ? OR list_contains(?::VARCHAR[], {a}.enterprise_id))",
-                [p.enterprise_id, sorted(self.grantors)],
-            )
-        if p.role == "integrator":
-            return f"list_contains(?::VARCHAR[], {a}.enterprise_id)", [sorted(self.grantors)]
+            return f"{a}.enterprise_id = ?", [p.enterprise_id]
         return _NOTHING
 
     def buildings(self, a: str = "b") -> Predicate:
