@@ -81,7 +81,8 @@ def _operations(world: World) -> list[tuple[str, str, dict[str, Any]]]:
     for path, methods in schema["paths"].items():
         for method, op in methods.items():
             ops.append((path, method, op))
-    return ops
+    # log out last, so that a console session stays alive for every other route
+    return sorted(ops, key=lambda o: o[:2] == ("/api/auth/logout", "post"))
 
 
 def _request(world: World, client, path: str, method: str, op: dict[str, Any]):
@@ -146,18 +147,21 @@ def test_no_valid_credentials_is_401_on_every_route(world, who):
     assert not failures, "\n".join(failures)
 
 
-@pytest.mark.parametrize("who", ["b", "c", "integrator", "device", "other_park"])
+@pytest.mark.parametrize("who", ["b", "b_console", "c", "integrator", "device", "other_park"])
 def test_others_get_nothing_of_the_victim_by_any_route(world, who):
-    """Same-park enterprise B, other-park enterprise C, an integrator without grants, A's own
+    """Same-park enterprise B (by token, and logged in on the console with its CSRF token, so its
+    writes get through the CSRF check), other-park enterprise C, an integrator without grants, A's own
     meter's device token (telemetry only) and another park's admin: no route gives A's data."""
-    before = _victim_state(world)
     world.fresh_limits()
-    client = world.client(who)
+    client = world.session_client(world.b) if who == "b_console" else world.client(who)
+    before = _victim_state(world)
     failures = []
+    answered = 0
     for path, method, op in _operations(world):
         if (path, method) in PUBLIC:
             continue
         response = _request(world, client, path, method, op)
+        answered += response.status_code < 400
         if who == "device" and (
             (path, method) == ("/api/telemetry/{device_id}", "post") or (path, method) in ABOUT_CALLER
         ):
@@ -171,6 +175,8 @@ def test_others_get_nothing_of_the_victim_by_any_route(world, who):
             if who == "device" and (path, method) not in ABOUT_CALLER:
                 failures.append(f"{method.upper()} {path}: a device token read {response.status_code}")
     assert not failures, "\n".join(failures)
+    # the caller stayed authenticated throughout: its own and public reads were answered
+    assert answered >= (2 if who == "device" else 8), answered
     after = _victim_state(world)
     if who != "device":
         assert after == before

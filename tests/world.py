@@ -35,6 +35,18 @@ class World:
         """Forget the rate limits (each enumeration sends ~30 requests from one address)."""
         self.app.state.rate_limiter = RateLimiter()
 
+    def session_client(self, enterprise_id: str) -> TestClient:
+        """A browser logged in on the console as a user of ``enterprise_id`` (cookie + CSRF header)."""
+        username = f"web-{enterprise_id}"
+        password = "console password 123"
+        if not self.park.store.query_rows("SELECT 1 FROM users WHERE username = ?", [username]):
+            self.park.create_user(username, "enterprise", password=password, enterprise_id=enterprise_id)
+        browser = TestClient(self.app)
+        login = browser.post("/api/auth/login", json={"username": username, "password": password})
+        assert login.status_code == 200, login.text
+        browser.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+        return browser
+
     def client(self, who: str | None = None, **headers: str) -> TestClient:
         if who is not None:
             headers["Authorization"] = f"Bearer {self.tokens[who]}"
