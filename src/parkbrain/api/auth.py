@@ -66,6 +66,7 @@ def authenticate(request: Request) -> None:
                 )
         elif cookie:
             principal, csrf = park.accounts.authenticate_session(cookie)
+            request.state.csrf_token = csrf
             if request.method not in SAFE_METHODS:
                 check_csrf(request, csrf)
         else:
@@ -156,9 +157,9 @@ def me(principal: Principal, request: Request) -> dict[str, Any]:
         "org": principal.org,
         "device_id": principal.device_id,
     }
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if principal.kind == "user" and cookie and not request.headers.get("authorization"):
-        out["csrf_token"] = request.app.state.park.accounts.authenticate_session(cookie)[1]
+    csrf = getattr(request.state, "csrf_token", None)  # set when the caller came with a session
+    if csrf:
+        out["csrf_token"] = csrf
     return out
 
 

@@ -40,11 +40,10 @@ ORDER BY g.created_at, g.grant_id
 
 @dataclass(frozen=True)
 class Scope:
-    """What ``principal`` may read, with the grants that reach it resolved at ``resolved_at``."""
+    """What ``principal`` may read, with the grants that reach it (resolved once)."""
 
     principal: Principal
     granted: dict[str, str] = field(default_factory=dict)  # point_id -> grant_id
-    resolved_at: datetime | None = None
 
     @classmethod
     def resolve(cls, store: Any, principal: Principal, now: datetime | None = None) -> Scope:
@@ -56,7 +55,7 @@ class Scope:
                 if principal.role == "enterprise" and row["enterprise_id"] == principal.enterprise_id:
                     continue
                 granted.setdefault(row["point_id"], row["grant_id"])
-        return cls(principal, granted, now)
+        return cls(principal, granted)
 
     @classmethod
     def system(cls) -> Scope:
@@ -68,10 +67,6 @@ class Scope:
     def everything(self) -> bool:
         return self.principal.role == "province_admin"
 
-    @property
-    def reads(self) -> bool:
-        return self.principal.can("read")
-
     def sees_park(self, park_id: str) -> bool:
         """May see the operational details (devices, alerts, counts) of ``park_id``."""
         p = self.principal
@@ -79,12 +74,15 @@ class Scope:
 
     # -- predicates (SQL text over the given alias, and its parameters) ----------------------
 
-    def catalogue(self) -> Predicate:
-        """Regions and parks: public to every role that reads."""
-        return _EVERYTHING if self.reads else _NOTHING
-
     def enterprises(self, a: str = "e") -> Predicate:
         """Enterprise rows: a grant opens points, not the grantor's business record."""
+        return self._park_or_own_enterprise(a)
+
+    def alerts(self, a: str = "a") -> Predicate:
+        """Alerts: a park's for its park roles, an enterprise's own for it."""
+        return self._park_or_own_enterprise(a)
+
+    def _park_or_own_enterprise(self, a: str) -> Predicate:
         p = self.principal
         if self.everything:
             return _EVERYTHING
@@ -140,16 +138,6 @@ class Scope:
             return f"({d_alias}.enterprise_id = ? OR {granted})", [p.enterprise_id, self._granted_list()]
         if p.role == "integrator":
             return granted, [self._granted_list()]
-        return _NOTHING
-
-    def alerts(self, a: str = "a") -> Predicate:
-        p = self.principal
-        if self.everything:
-            return _EVERYTHING
-        if p.role in PARK_ROLES:
-            return f"{a}.park_id = ?", [p.park_id]
-        if p.role == "enterprise":
-            return f"{a}.enterprise_id = ?", [p.enterprise_id]
         return _NOTHING
 
     def audit(self, a: str = "l") -> Predicate:
