@@ -256,7 +256,7 @@ def test_parse_time_names_the_field(text):
 
 # -- tables ---------------------------------------------------------------------------------------
 
-DESIGN_TABLES = {"regions", "parks", "buildings", "enterprises", "devices", "points", "readings", "alerts"}
+DESIGN_TABLES = {"zones", "regions", "parks", "buildings", "enterprises", "devices", "points", "readings", "alerts"}
 ABSTRACT_TYPES = {"text", "int", "double", "bool", "timestamp", "json"}
 
 
@@ -280,7 +280,7 @@ def test_table_specs_are_well_formed(spec):
 
 def test_key_columns_of_the_contract():
     assert table_spec("readings").key == ("point_id", "ts")
-    assert table_spec("readings").column_names == ("point_id", "ts", "value")
+    assert table_spec("readings").column_names[:3] == ("point_id", "ts", "value")
     assert "uscc" in table_spec("enterprises").column_names
     assert "value_kind" in table_spec("points").column_names
     with pytest.raises(KeyError):

@@ -11,6 +11,7 @@ the API answers with an HTTP status and a JSON body ``{"error": {"type", "messag
     ├── QueryError             a query is invalid or not allowed (e.g. not read-only)
     ├── NotFound               a park, enterprise, point … does not exist (or is not yours to see)
     ├── InvalidInput           bad user data: names the file/field/line and what was expected
+    │   └── BadFile            an imported file is unreadable or wrong at a line/feature and field
     ├── Unauthorized           no valid credentials (missing, malformed, expired or revoked)
     ├── Forbidden              valid credentials, but the role may not do this
     └── TooManyRequests        over the rate limit; ``retry_after`` seconds to wait
@@ -67,6 +68,35 @@ class InvalidInput(ParkError):
     """User-supplied data is invalid; the message names where and what was expected."""
 
     http_status = 422
+
+
+class BadFile(InvalidInput):
+    """An imported file is wrong: the message names the file, the line or feature, the field and
+    what was expected; the attributes carry the same for programs."""
+
+    def __init__(
+        self,
+        file: str,
+        problem: str,
+        *,
+        line: int | None = None,
+        feature: int | None = None,
+        field: str | None = None,
+        expected: str | None = None,
+    ) -> None:
+        where = [file]
+        if line is not None:
+            where.append(f"line {line}")
+        if feature is not None:
+            where.append(f"feature {feature}")
+        if field is not None:
+            where.append(f"field {field!r}")
+        text = ", ".join(where) + f": {problem}"
+        if expected:
+            text += f"; expected {expected}"
+        super().__init__(text)
+        self.file, self.line, self.feature, self.field = file, line, feature, field
+        self.problem, self.expected = problem, expected
 
 
 class Unauthorized(ParkError):

@@ -49,6 +49,9 @@ REGIONS = TableSpec(
         _c("parent_code", "text", "region_code of the parent region"),
         _c("geometry", "json", "GeoJSON geometry, WGS84, repaired to be valid"),
         _c("area_km2", "double", "area computed on an equal-area projection"),
+        _c("data_source", "text", "where the row came from"),
+        _c("source_crs", "text", "CRS the coordinates were converted from on import (WGS84 if none)"),
+        _c("import_id", "text", "the import that last wrote the row (see the imports table)"),
     ),
 )
 
@@ -71,6 +74,8 @@ PARKS = TableSpec(
         _c("lat", "double", "centre latitude, WGS84"),
         _c("boundary", "json", "GeoJSON polygon, WGS84"),
         _c("data_source", "text", "where the row came from (e.g. 'demo')"),
+        _c("source_crs", "text", "CRS the coordinates were converted from on import (WGS84 if none)"),
+        _c("import_id", "text", "the import that last wrote the row (see the imports table)"),
     ),
 )
 
@@ -88,6 +93,10 @@ BUILDINGS = TableSpec(
         _c("footprint", "json", "GeoJSON polygon, WGS84"),
         _c("use", "text", "factory / warehouse / office / utility …"),
         _c("data_source", "text", "where the row came from"),
+        _c("lon", "double", "longitude of the building's reference point, WGS84"),
+        _c("lat", "double", "latitude of the building's reference point, WGS84"),
+        _c("source_crs", "text", "CRS the coordinates were converted from on import (WGS84 if none)"),
+        _c("import_id", "text", "the import that last wrote the row (see the imports table)"),
     ),
 )
 
@@ -109,6 +118,8 @@ ENTERPRISES = TableSpec(
         _c("lon", "double", "longitude, WGS84"),
         _c("lat", "double", "latitude, WGS84"),
         _c("data_source", "text", "where the row came from; 'demo' rows are invented"),
+        _c("source_crs", "text", "CRS the coordinates were converted from on import (WGS84 if none)"),
+        _c("import_id", "text", "the import that last wrote the row (see the imports table)"),
     ),
 )
 
@@ -127,6 +138,7 @@ DEVICES = TableSpec(
         _c("model", "text", "model"),
         _c("ifc_guid", "text", "GlobalId of the IFC element, when imported from BIM"),
         _c("data_source", "text", "where the row and its readings came from"),
+        _c("import_id", "text", "the import that last wrote the row"),
     ),
 )
 
@@ -145,6 +157,7 @@ POINTS = TableSpec(
         _c("energy_carrier", "text", "electricity, natural_gas, steam, water, diesel … (meters only)"),
         _c("name", "text", "display name"),
         _c("data_source", "text", "where the readings came from"),
+        _c("import_id", "text", "the import that last wrote the row"),
     ),
 )
 
@@ -156,6 +169,24 @@ READINGS = TableSpec(
         _c("point_id", "text", "point", False),
         _c("ts", "timestamp", "UTC timestamp", False),
         _c("value", "double", "value in the point's unit", False),
+        _c("import_id", "text", "the import that wrote the reading (NULL for telemetry)"),
+    ),
+)
+
+ZONES = TableSpec(
+    "zones",
+    ("zone_id",),
+    "Zones of a park: functional areas, plots, environmental or safety zones",
+    (
+        _c("zone_id", "text", "stable text id", False),
+        _c("park_id", "text", "park the zone belongs to"),
+        _c("name", "text", "name", False),
+        _c("kind", "text", "industrial / residential / green / logistics / plot / safety …"),
+        _c("geometry", "json", "GeoJSON polygon, WGS84, repaired to be valid"),
+        _c("area_m2", "double", "area computed on an equal-area projection"),
+        _c("data_source", "text", "where the row came from"),
+        _c("source_crs", "text", "CRS the coordinates were converted from on import (WGS84 if none)"),
+        _c("import_id", "text", "the import that last wrote the row (see the imports table)"),
     ),
 )
 
@@ -181,6 +212,7 @@ ALERTS = TableSpec(
 CANONICAL_TABLES: tuple[TableSpec, ...] = (
     REGIONS,
     PARKS,
+    ZONES,
     BUILDINGS,
     ENTERPRISES,
     DEVICES,

@@ -246,7 +246,7 @@ class DuckDBStore:
                     _unregister(con, "_incoming")
         return WriteResult(sum(a.num_rows for a in parts))
 
-    def write_readings(self, data: Any, rollups: bool = True) -> WriteResult:
+    def write_readings(self, data: Any, rollups: bool = True, import_id: str | None = None) -> WriteResult:
         arrow = _readings_arrow(data)
         if arrow.num_rows == 0:
             return WriteResult(0)
@@ -267,7 +267,14 @@ class DuckDBStore:
                     "ON b.point_id = e.point_id AND b.ts = e.ts"
                 )
                 inserted = con.execute("SELECT count(*) FROM _new").fetchone()[0]
-                con.execute("INSERT INTO readings SELECT point_id, ts, value FROM _new ORDER BY point_id, ts")
+                if import_id is None:
+                    con.execute("INSERT INTO readings (point_id, ts, value) SELECT * FROM _new ORDER BY point_id, ts")
+                else:
+                    con.execute(
+                        "INSERT INTO readings (point_id, ts, value, import_id) "
+                        "SELECT point_id, ts, value, ? FROM _new ORDER BY point_id, ts",
+                        [import_id],
+                    )
                 if inserted and rollups:
                     _refresh_rollups(con)
                 con.execute("DROP TABLE IF EXISTS _new")

@@ -1,0 +1,50 @@
+-- 0005: file imports and their lineage, and park zones.
+-- Every imported row carries the import_id of the import that last wrote it; `imports` says which
+-- file (name and SHA-256), when, by whom, with which source, options and row counts.
+CREATE TABLE imports (
+    import_id     VARCHAR PRIMARY KEY,
+    file_name     VARCHAR NOT NULL,
+    file_sha256   VARCHAR NOT NULL,
+    size_bytes    BIGINT NOT NULL,
+    source        VARCHAR NOT NULL,
+    target        VARCHAR NOT NULL,
+    options       VARCHAR,
+    started_at    TIMESTAMPTZ NOT NULL,
+    finished_at   TIMESTAMPTZ NOT NULL,
+    actor         VARCHAR NOT NULL,
+    park_id       VARCHAR,
+    source_crs    VARCHAR,
+    encoding      VARCHAR,
+    rows_read     BIGINT NOT NULL,
+    rows_written  BIGINT NOT NULL,
+    duplicates    BIGINT NOT NULL DEFAULT 0,
+    conflicts     BIGINT NOT NULL DEFAULT 0,
+    detail        VARCHAR
+);
+
+CREATE TABLE zones (
+    zone_id      VARCHAR PRIMARY KEY,
+    park_id      VARCHAR,
+    name         VARCHAR NOT NULL,
+    kind         VARCHAR,
+    geometry     VARCHAR,
+    area_m2      DOUBLE,
+    data_source  VARCHAR
+);
+
+ALTER TABLE regions ADD COLUMN data_source VARCHAR;
+ALTER TABLE regions ADD COLUMN source_crs VARCHAR;
+ALTER TABLE regions ADD COLUMN import_id VARCHAR;
+ALTER TABLE parks ADD COLUMN source_crs VARCHAR;
+ALTER TABLE parks ADD COLUMN import_id VARCHAR;
+ALTER TABLE zones ADD COLUMN source_crs VARCHAR;
+ALTER TABLE zones ADD COLUMN import_id VARCHAR;
+ALTER TABLE buildings ADD COLUMN source_crs VARCHAR;
+ALTER TABLE buildings ADD COLUMN lon DOUBLE;
+ALTER TABLE buildings ADD COLUMN lat DOUBLE;
+ALTER TABLE buildings ADD COLUMN import_id VARCHAR;
+ALTER TABLE enterprises ADD COLUMN source_crs VARCHAR;
+ALTER TABLE enterprises ADD COLUMN import_id VARCHAR;
+ALTER TABLE devices ADD COLUMN import_id VARCHAR;
+ALTER TABLE points ADD COLUMN import_id VARCHAR;
+ALTER TABLE readings ADD COLUMN import_id VARCHAR;
