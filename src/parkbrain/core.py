@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -25,7 +26,11 @@ from parkbrain.space import (
     where,
 )
 from parkbrain.space.principal import PARK_ROLES
+from parkbrain.space.scope import check_import
 from parkbrain.store.base import INTERVALS, WriteResult
+
+if TYPE_CHECKING:
+    from parkbrain.sources.pipeline import ImportResult
 from parkbrain.store.duckdb import DuckDBStore
 
 DEFAULT_DB = "parkbrain.duckdb"
@@ -540,6 +545,65 @@ class Park:
         if bound_park != own:
             raise Forbidden(f"a park admin creates accounts for its own park ({self.principal.park_id}) only")
 
+    # -- imports ---------------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        path: str | Path,
+        *,
+        table: str | None = None,
+        mapping: str | Path | dict[str, Any] | None = None,
+        crs: str | None = None,
+        timezone: str | None = None,
+        park_id: str | None = None,
+        encoding: str | None = None,
+        source: str | None = None,
+        display_name: str | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> ImportResult:
+        """Import a file (CSV/TSV, Excel, JSON Lines, GeoJSON, Shapefile, GeoPackage, IFC): all or nothing.
+
+        ``table`` is the canonical table (detected when None), ``mapping`` a mapping file (path or
+        parsed dict, see ``parkbrain.sources.mapping``), ``crs`` the coordinates' CRS when the file
+        does not say, ``park_id`` the park for rows that do not name one. Importing the same file
+        again adds nothing. Recorded in ``imports`` (lineage) and in the audit log.
+        """
+        from parkbrain.sources.base import ImportOptions
+        from parkbrain.sources.mapping import check_mapping, load_mapping
+        from parkbrain.sources.pipeline import ingest
+
+        self.require("import")
+        if park_id is not None and self.principal.role in PARK_ROLES and park_id != self.principal.park_id:
+            raise Forbidden(f"a {self.principal.role} imports into its own park ({self.principal.park_id}) only")
+        if isinstance(mapping, (str, Path)):
+            mapping = load_mapping(mapping)
+        elif mapping is not None:
+            mapping = check_mapping(mapping)
+        options = ImportOptions(
+            table=table, mapping=mapping, crs=crs, timezone=timezone,
+            park_id=park_id or (self.principal.park_id if self.principal.role in PARK_ROLES else None),
+            encoding=encoding, display_name=display_name,
+        )
+        result = ingest(
+            self.store, path, options, self.principal.actor, source=source, progress=progress,
+            allow=lambda tables, display: check_import(self.store, tables, self.principal, display),
+        )
+        if not result.unchanged:
+            self.audit.record(self.principal, "import", result.file_name, detail=result.audit_detail())
+        return result
+
+    def imports(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+        """The imports, newest first (a park role sees its park's)."""
+        self.require("import")
+        scoped = [("park_id = ?", [self.principal.park_id])] if self.principal.role in PARK_ROLES else []
+        clause, params = where(*scoped)
+        return self.store.query_rows(
+            f"SELECT import_id, file_name, file_sha256, size_bytes, source, target, started_at, finished_at, "
+            f"actor, park_id, source_crs, encoding, rows_read, rows_written, duplicates, conflicts "
+            f"FROM imports {clause} ORDER BY finished_at DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+
     def audit_entries(
         self, action: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[dict[str, Any]]:
@@ -560,6 +624,7 @@ _VERBS = {
     "telemetry": "push telemetry",
     "export": "export data",
     "grant": "grant data",
+    "import": "import files",
 }
 
 

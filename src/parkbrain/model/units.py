@@ -11,6 +11,7 @@ Chinese units (and the usual ways they are written in spreadsheets):
 兆瓦时                        MWh
 立方米, 方, 立方               m³
 万立方米, 万方                 10 000 m³
+平方米, 公顷, 亩              m², ha, 666.67 m² (1 亩 = 10 000/15 m²)
 吨, 万吨                      t, 10 000 t
 元, 万元, 亿元                 CNY, 10 000 CNY, 100 000 000 CNY (currency: converts only to currency)
 千瓦, 兆瓦                    kW, MW
@@ -43,6 +44,10 @@ CHINESE_UNITS: dict[str, str] = {
     "立方米": "m**3",
     "立方": "m**3",
     "方": "m**3",
+    "平方米": "m**2",
+    "平方公里": "km**2",
+    "公顷": "hectare",
+    "亩": "(10000/15) * m**2",
     "万吨": "1e4 * t",
     "吨": "t",
     "千克": "kg",

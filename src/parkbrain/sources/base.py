@@ -14,6 +14,8 @@ Sources register under the entry-point group ``parkbrain.sources`` — the built
 
 from __future__ import annotations
 
+import warnings
+
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -110,8 +112,9 @@ def registered_sources() -> tuple[Source, ...]:
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             source = ep.load()
-        except Exception as exc:  # an outside plugin that fails to load must not break imports
-            raise ConfigError(f"the source plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
+        except Exception as exc:  # a plugin that fails to load must not break the other formats
+            warnings.warn(f"the source plugin {ep.name!r} ({ep.value}) failed to load: {exc}", stacklevel=2)
+            continue
         found.append(source() if isinstance(source, type) else source)
     if not found:
         raise ConfigError(

@@ -20,6 +20,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from parkbrain.errors import Forbidden
 from parkbrain.space.principal import PARK_ROLES, SYSTEM, Principal
 
 Predicate = tuple[str, list[Any]]
@@ -170,3 +174,43 @@ def where(*predicates: Predicate) -> tuple[str, list[Any]]:
     parts = [sql for sql, _ in predicates if sql != "TRUE"]
     params = [v for _, values in predicates for v in values]
     return ("WHERE " + " AND ".join(parts) if parts else ""), params
+
+
+# -- who may import what ------------------------------------------------------------------------------
+
+
+def check_import(store: Any, tables: dict[str, pa.Table], principal: Principal, display: str) -> None:
+    """A park role imports only into its own park; the province and the local system anywhere."""
+    if principal.role == "province_admin" or principal.kind == "system":
+        return
+    if principal.role not in PARK_ROLES:
+        raise Forbidden(f"role {principal.role} may not import files")
+    own = principal.park_id
+    for table in ("regions", "parks"):
+        if table in tables and tables[table].num_rows:
+            raise Forbidden(f"{display}: only the province may import {table}")
+    for table, rows in tables.items():
+        if "park_id" in rows.column_names:
+            others = {p for p in rows.column("park_id").to_pylist() if p != own}
+            if others:
+                raise Forbidden(f"{display}: rows for park {sorted(others)[0]!r}; a {principal.role} imports only into {own}")
+    _check_devices_in_park(store, tables, own, display)
+
+
+def _check_devices_in_park(store: Any, tables: dict[str, pa.Table], own: str | None, display: str) -> None:
+    devices: set[str] = set()
+    if "points" in tables:
+        devices |= set(tables["points"].column("device_id").to_pylist())
+    if "readings" in tables:
+        point_ids = pc.unique(tables["readings"].column("point_id")).to_pylist()
+        rows = store.query_rows("SELECT DISTINCT device_id FROM points WHERE list_contains(?, point_id)", [point_ids])
+        devices |= {r["device_id"] for r in rows}
+    new = {r["device_id"] for r in tables["devices"].to_pylist()} if "devices" in tables else set()
+    if not devices - new:
+        return
+    rows = store.query_rows(
+        "SELECT device_id FROM devices WHERE list_contains(?, device_id) AND park_id IS DISTINCT FROM ?",
+        [sorted(devices - new), own],
+    )
+    if rows:
+        raise Forbidden(f"{display}: device {rows[0]['device_id']!r} is not in park {own}")

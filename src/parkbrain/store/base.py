@@ -17,10 +17,16 @@ Params = Sequence[Any] | Mapping[str, Any] | None
 
 @dataclass(frozen=True)
 class WriteResult:
-    """What a write did: rows stored and rows skipped because they were already there."""
+    """What a write did: rows stored and rows skipped because they were already there.
+
+    ``conflicts`` counts skipped readings whose stored value differs (the stored one is kept);
+    ``conflict_samples`` shows the first of them.
+    """
 
     inserted: int
     duplicates: int = 0
+    conflicts: int = 0
+    conflict_samples: tuple[dict[str, Any], ...] = ()
 
 
 @runtime_checkable

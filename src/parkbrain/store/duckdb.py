@@ -48,6 +48,7 @@ class DuckDBStore:
         self.path = str(path) if path is not None else None
         self.read_only = read_only
         self._write_lock = threading.RLock()
+        self._tx_depth = 0
         self._con = self._connect()
         try:
             if migrate and not read_only:
@@ -95,12 +96,23 @@ class DuckDBStore:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The writer's connection inside a transaction: all of it is stored, or none."""
+        """The writer's connection inside a transaction: all of it is stored, or none.
+
+        Nested use (a ``write`` inside an import's transaction) joins the outer transaction.
+        """
         if self.read_only:
             raise StoreError(f"the database {self.path} is open read-only")
         with self._write_lock:
             con = self._con
+            if self._tx_depth:  # inside the writer's open transaction: part of it
+                self._tx_depth += 1
+                try:
+                    yield con
+                finally:
+                    self._tx_depth -= 1
+                return
             con.execute("BEGIN TRANSACTION")
+            self._tx_depth = 1
             try:
                 yield con
             except BaseException:
@@ -108,6 +120,8 @@ class DuckDBStore:
                 raise
             else:
                 con.execute("COMMIT")
+            finally:
+                self._tx_depth = 0
 
     # -- migrations -------------------------------------------------------------------------
 
@@ -260,12 +274,16 @@ class DuckDBStore:
                     "(SELECT *, row_number() OVER () AS rn FROM _batch_raw) GROUP BY point_id, ts"
                 )
                 con.execute(
-                    "CREATE OR REPLACE TEMP TABLE _new AS SELECT b.* FROM _batch b "
-                    "ANTI JOIN (SELECT r.point_id, r.ts FROM readings r "
-                    "  WHERE r.point_id IN (SELECT DISTINCT point_id FROM _batch) "
-                    "  AND r.ts BETWEEN (SELECT min(ts) FROM _batch) AND (SELECT max(ts) FROM _batch)) e "
-                    "ON b.point_id = e.point_id AND b.ts = e.ts"
+                    "CREATE OR REPLACE TEMP TABLE _existing AS SELECT r.point_id, r.ts, r.value FROM readings r "
+                    "WHERE r.point_id IN (SELECT DISTINCT point_id FROM _batch) "
+                    "AND r.ts BETWEEN (SELECT min(ts) FROM _batch) AND (SELECT max(ts) FROM _batch)"
                 )
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE _new AS SELECT b.* FROM _batch b "
+                    "ANTI JOIN _existing e ON b.point_id = e.point_id AND b.ts = e.ts"
+                )
+                conflicts = _conflicts(con)
+                con.execute("DROP TABLE IF EXISTS _existing")
                 inserted = con.execute("SELECT count(*) FROM _new").fetchone()[0]
                 if import_id is None:
                     con.execute("INSERT INTO readings (point_id, ts, value) SELECT * FROM _new ORDER BY point_id, ts")
@@ -281,7 +299,7 @@ class DuckDBStore:
                 con.execute("DROP TABLE IF EXISTS _batch")
             finally:
                 _unregister(con, "_batch_raw")
-        return WriteResult(inserted, arrow.num_rows - inserted)
+        return WriteResult(inserted, arrow.num_rows - inserted, *conflicts)
 
     def rebuild_rollups(self) -> None:
         with self.transaction() as con:
@@ -301,6 +319,21 @@ class DuckDBStore:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def _conflicts(con: duckdb.DuckDBPyConnection, samples: int = 20) -> tuple[int, tuple[dict[str, Any], ...]]:
+    """Readings of ``_batch`` already stored with another value: their count and the first few."""
+    rows = _arrow(
+        con.sql(
+            "SELECT b.point_id, b.ts, e.value AS stored_value, b.value AS new_value, count(*) OVER () AS n "
+            "FROM _batch b JOIN _existing e ON b.point_id = e.point_id AND b.ts = e.ts "
+            f"WHERE b.value IS DISTINCT FROM e.value ORDER BY b.point_id, b.ts LIMIT {int(samples)}"
+        )
+    ).to_pylist()
+    if not rows:
+        return 0, ()
+    count = rows[0]["n"]
+    return count, tuple({k: v for k, v in r.items() if k != "n"} for r in rows)
 
 
 def _refresh_rollups(con: duckdb.DuckDBPyConnection) -> None:
