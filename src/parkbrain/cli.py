@@ -193,6 +193,10 @@ ROLE_CHOICE = click.Choice(
 )
 
 
+#: Operations that may start a new database file (an import into an empty park).
+CREATES = frozenset({"import"})
+
+
 def _admin(db: str, op: str, **args: Any) -> Any:
     """Run an administrative operation as the local system: on the file, or through the server."""
     from pathlib import Path
@@ -203,7 +207,7 @@ def _admin(db: str, op: str, **args: Any) -> Any:
     lock = read_lock(db)
     if lock is not None:
         return call_server(lock, "POST", f"/api/local/call/{op}", args)
-    if not Path(db).exists():
+    if not Path(db).exists() and op not in CREATES:
         raise NotFound(f"no database at {db}; build one with `parkbrain demo --db {db}`, or pass --db")
     with Park.open(db, read_only=op not in WRITES) as park:
         return json.loads(json.dumps(run_op(park, op, args), default=_json_default))
@@ -439,6 +443,80 @@ def grant_list(active: bool, db: str, fmt: str) -> None:
     """All grants: who opened what to whom, why and until when."""
     rows = _admin(db, "grant_list", active_only=active)
     cols = ["grant_id", "enterprise_id", "grantee", "kind", "items", "purpose", "expires_at", "status"]
+    _print_rows(rows, cols, fmt)
+
+
+# -- imports -------------------------------------------------------------------------------------
+
+IMPORT_TABLES = ["regions", "parks", "zones", "buildings", "enterprises", "devices", "points", "readings"]
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as", "table", type=click.Choice(IMPORT_TABLES), default=None,
+              help="The table the file fills; detected from its columns when omitted.")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A TOML mapping file for layouts not recognised by themselves (see the README).")
+@click.option("--crs", default=None, help="CRS of the coordinates: WGS84, CGCS2000, GCJ02, BD09 or EPSG:n.")
+@click.option("--park", "park_id", default=None, help="Park for rows that do not name one (and for IFC models).")
+@click.option("--tz", "timezone", default=None, help="Time zone of timestamps without an offset [Asia/Shanghai].")
+@click.option("--encoding", default=None, help="Text encoding (utf-8, gbk, gb18030); detected when omitted.")
+@click.option("--source", default=None, help="The source plugin to use (csv, excel, jsonl, geojson, …); by file type.")
+@DB_OPTION
+@FORMAT_OPTION
+@user_errors
+def import_(file: str, db: str, fmt: str, **options: Any) -> None:
+    """Import a file: CSV/TSV, Excel, JSON Lines, GeoJSON, Shapefile, GeoPackage or IFC.
+
+    All or nothing: a bad file changes nothing and the error names the line and field. Importing
+    the same file twice adds nothing.
+    """
+    from pathlib import Path
+
+    options = {k: v for k, v in options.items() if v is not None}
+    path = str(Path(file).resolve())
+    if fmt == "table":
+        click.echo(f"Importing {file} into {db} …", err=True)
+    result = _admin(db, "import", path=path, display_name=Path(file).name, **options)
+    if fmt == "json":
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    _print_import(result)
+
+
+def _print_import(result: dict[str, Any]) -> None:
+    if result["unchanged"]:
+        click.echo(f"Unchanged: {' '.join(result['notes'])}")
+        return
+    written = ", ".join(f"{n:,} {t}" for t, n in result["rows_written"].items()) or "nothing new"
+    click.echo(f"Imported {result['file_name']} as {result['import_id']} ({result['source']}): {written} "
+               f"in {result['seconds']:.1f} s")
+    if result["duplicates"]:
+        click.echo(f"  {result['duplicates']:,} readings were already stored (skipped)")
+    if result["conflicts"]:
+        click.echo(f"  {result['conflicts']:,} conflicting duplicates (same point and time, another value; "
+                   "the first value is kept):")
+        for sample in result["conflict_samples"][:5]:
+            click.echo(f"    {json.dumps(sample, ensure_ascii=False, default=str)}")
+    for key in ("encoding", "source_crs"):
+        if result.get(key):
+            click.echo(f"  {key.replace('_', ' ')}: {result[key]}")
+    for note in result["notes"]:
+        click.echo(f"  note: {note}")
+
+
+@cli.command("imports")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1), help="At most this many.")
+@DB_OPTION
+@FORMAT_OPTION
+@user_errors
+def imports_(limit: int, db: str, fmt: str) -> None:
+    """List the imports (lineage): file, hash, time, who, rows — newest first."""
+    rows = _admin(db, "import_list", limit=limit)
+    for row in rows:
+        row["file_sha256"] = row["file_sha256"][:12]
+    cols = ["import_id", "file_name", "file_sha256", "source", "target", "finished_at", "actor",
+            "rows_read", "rows_written", "duplicates", "conflicts"]
     _print_rows(rows, cols, fmt)
 
 

@@ -28,10 +28,12 @@ OPS: dict[str, Callable[..., Any]] = {
     "audit_verify": lambda park: park.verify_audit(),
     "audit_list": lambda park, **kw: park.audit_entries(**kw),
     "grant_list": lambda park, **kw: park.grants(**kw),
+    "import": lambda park, path, **kw: park.ingest(path, **kw).as_dict(),
+    "import_list": lambda park, **kw: park.imports(**kw),
 }
 
 #: Operations that write (the CLI opens the file read-write for these).
-WRITES = frozenset({"user_create", "user_disable", "token_create", "token_revoke"})
+WRITES = frozenset({"user_create", "user_disable", "token_create", "token_revoke", "import"})
 
 
 def run_op(park: Park, op: str, args: dict[str, Any]) -> Any:

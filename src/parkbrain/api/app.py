@@ -6,10 +6,15 @@ Every route needs credentials except /healthz and the login routes (``api.auth``
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import Body, Depends, FastAPI, Query, Request, Response
+from fastapi import Body, Depends, FastAPI, File, Form, Query, Request, Response, UploadFile
 from fastapi import Path as Path_
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
@@ -275,6 +280,38 @@ def create_app(park: Park, local_token: str | None = None, max_body: int = DEFAU
             headers={"Content-Disposition": f'attachment; filename="{dataset}.csv"'},
         )
 
+    @app.post("/api/imports", tags=["data space"], status_code=201)
+    def create_import(
+        p: ParkDep,
+        response: Response,
+        file: Annotated[UploadFile, File(description="CSV/TSV, .xlsx, .jsonl, .geojson, .gpkg, zipped .shp or .ifc")],
+        as_: Annotated[str | None, Form(alias="as", max_length=40, description="table; detected when omitted")] = None,
+        mapping: Annotated[UploadFile | None, File(description="a TOML mapping file")] = None,
+        crs: Annotated[str | None, Form(max_length=60)] = None,
+        park_id: Annotated[str | None, Form(max_length=128)] = None,
+        timezone: Annotated[str | None, Form(max_length=60)] = None,
+        encoding: Annotated[str | None, Form(max_length=20)] = None,
+    ) -> dict[str, Any]:
+        """Import an uploaded file, all or nothing (park roles into their park; the province anywhere).
+
+        201 with what was written; 200 with ``unchanged: true`` when the same file was imported before.
+        """
+        p.require("import")
+        with _uploaded(file) as path:
+            parsed = _mapping(mapping)
+            result = p.ingest(
+                path, table=as_, mapping=parsed, crs=crs, park_id=park_id, timezone=timezone,
+                encoding=encoding, display_name=_safe_name(file.filename),
+            )
+        if result.unchanged:
+            response.status_code = 200
+        return result.as_dict()
+
+    @app.get("/api/imports", tags=["data space"])
+    def imports(p: ParkDep, limit: Limit = 100, offset: Offset = 0) -> list[dict[str, Any]]:
+        """Imports (lineage), newest first: file name and SHA-256, time, who, rows, conflicts."""
+        return p.imports(limit=limit, offset=offset)
+
     @app.get("/api/grants", tags=["data space"])
     def grants(p: ParkDep, active: bool = False) -> list[dict[str, Any]]:
         """Grants the caller's enterprise made, and grants made to the caller's party."""
@@ -335,6 +372,32 @@ def create_app(park: Park, local_token: str | None = None, max_body: int = DEFAU
     if local_token:
         _local_routes(app)
     return app
+
+
+@contextmanager
+def _uploaded(upload: UploadFile) -> Iterator[Path]:
+    """The upload in a temporary file (keeping its suffix, which picks the source), deleted after."""
+    suffix = "".join(Path(_safe_name(upload.filename)).suffixes[-2:])[:20]
+    with tempfile.TemporaryDirectory(prefix="parkbrain-upload-") as folder:
+        path = Path(folder) / f"upload{suffix}"
+        with open(path, "wb") as out:
+            shutil.copyfileobj(upload.file, out, 1 << 20)
+        yield path
+
+
+def _mapping(upload: UploadFile | None) -> dict[str, Any] | None:
+    if upload is None or not upload.filename:
+        return None
+    from parkbrain.sources.mapping import parse_mapping
+
+    return parse_mapping(upload.file.read(1 << 20), _safe_name(upload.filename))
+
+
+def _safe_name(name: str | None) -> str:
+    """The upload's base name without path or control characters (it is shown in errors and lineage)."""
+    base = Path((name or "upload").replace("\\", "/")).name
+    clean = "".join(ch for ch in base if ch.isprintable())[:120]
+    return clean or "upload"
 
 
 def _paged(response: Response, page: tuple[list[dict[str, Any]], int]) -> list[dict[str, Any]]:

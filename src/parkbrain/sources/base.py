@@ -53,8 +53,16 @@ class ImportContext:
 
     load_points: Callable[[], dict[str, dict[str, Any]]]
     load_parks: Callable[[], dict[str, dict[str, Any]]]
+    load_ids: Callable[[str], set[str]] = lambda _table: set()
     _points: dict[str, dict[str, Any]] | None = None
     _parks: dict[str, dict[str, Any]] | None = None
+    _ids: dict[str, set[str]] = field(default_factory=dict)
+
+    def ids(self, table: str) -> set[str]:
+        """The keys already stored in a registry table (devices, enterprises, buildings)."""
+        if table not in self._ids:
+            self._ids[table] = self.load_ids(table)
+        return self._ids[table]
 
     @property
     def points(self) -> dict[str, dict[str, Any]]:

@@ -407,6 +407,8 @@ class RegistryConverter(_Base):
         for row in rows:
             self._complete(row)
         self._coordinates(rows)
+        if self.table == "points":
+            self._devices(rows)
         self.extract.tables[self.table] = pa.Table.from_pylist([{k: v for k, v in r.items() if k != "__rn"} for r in rows])
 
     def _column_expr(self, name: str, type_: str) -> str | None:
@@ -521,9 +523,17 @@ class RegistryConverter(_Base):
             line = self.frame.line_of(row["__rn"])
             if row.get("park_id") is None:
                 row["park_id"] = self._park_at(row, parks, line)
-            elif parks and row["park_id"] not in parks:
+            elif row["park_id"] not in parks:
                 raise self.fail(f"unknown park {row['park_id']!r}", line, self._header_name("park_id"),
                                 "a park_id of the province (see `parkbrain sql \"SELECT park_id, name FROM parks\"`)")
+
+    def _devices(self, rows: list[dict[str, Any]]) -> None:
+        """A point's device must be stored already (import devices first)."""
+        known = self.context.ids("devices")
+        for row in rows:
+            if row["device_id"] not in known:
+                raise self.fail(f"unknown device {row['device_id']!r}", self.frame.line_of(row["__rn"]),
+                                self._header_name("device_id"), "a device_id already in the park (import the devices first)")
 
     def _park_at(self, row: dict[str, Any], parks: dict[str, dict[str, Any]], line: int) -> str:
         """The park whose boundary holds the row's coordinates, when exactly one does."""

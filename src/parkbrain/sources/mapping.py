@@ -48,12 +48,19 @@ def load_mapping(path: str | Path) -> dict[str, Any]:
     """Read and check a mapping file; ``InvalidInput`` names the file and the key that is wrong."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        content = path.read_bytes()
     except FileNotFoundError:
         raise InvalidInput(f"{path}: no such mapping file") from None
+    return parse_mapping(content, str(path))
+
+
+def parse_mapping(content: bytes, where: str) -> dict[str, Any]:
+    """A mapping file's bytes, parsed and checked."""
+    try:
+        data = tomllib.loads(content.decode("utf-8-sig"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"{path}: not a valid TOML mapping file: {exc}") from None
-    return check_mapping(data, str(path))
+        raise InvalidInput(f"{where}: not a valid TOML mapping file: {exc}") from None
+    return check_mapping(data, where)
 
 
 def check_mapping(data: Mapping[str, Any], where: str = "mapping") -> dict[str, Any]:

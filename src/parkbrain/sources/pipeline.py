@@ -172,7 +172,11 @@ def _context(store: Any) -> ImportContext:
         rows = store.query_rows("SELECT park_id, name, region_code, boundary, lon, lat FROM parks")
         return {r.pop("park_id"): r for r in rows}
 
-    return ImportContext(points, parks)
+    def ids(table: str) -> set[str]:
+        key = {"devices": "device_id", "enterprises": "enterprise_id", "buildings": "building_id"}[table]
+        return {r[key] for r in store.query_rows(f"SELECT {key} FROM {table}")}
+
+    return ImportContext(points, parks, ids)
 
 
 def _write_tables(store: Any, extract: Extract, import_id: str, display: str, result: ImportResult) -> None:
