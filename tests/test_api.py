@@ -456,6 +456,7 @@ PUBLIC_ROUTES = {
     "/api/tokens/{token_id}": "delete",
     "/api/audit": "get",
     "/api/audit/verify": "get",
+    "/api/imports": "post",
     "/api/auth/login": "post",
     "/api/auth/logout": "post",
     "/api/auth/me": "get",

@@ -72,6 +72,12 @@ def _bodies(world: World) -> dict[str, Any]:
         "/api/local/call/{op}": {},
         "/api/auth/login": {"username": "admin", "password": "wrong-password"},
         "/api/auth/logout": {},
+        # a multipart upload: readings for the victim's meter, at a time it has none
+        "/api/imports": {
+            "__files__": {
+                "file": ("r.csv", f"point_id,ts,value\n{world.a_machine_point},2031-01-01 00:00,999\n".encode())
+            }
+        },
     }
 
 
@@ -103,6 +109,8 @@ def _request(world: World, client, path: str, method: str, op: dict[str, Any]):
         pytest.fail(
             f"test_attack: add an attack body for the new write route {method.upper()} {path} to _bodies()"
         )
+    if isinstance(body, dict) and "__files__" in body:
+        return client.request(method.upper(), url, params=params, files=body["__files__"])
     return client.request(method.upper(), url, params=params, json=body)
 
 

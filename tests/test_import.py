@@ -309,7 +309,7 @@ def test_cli_import_and_imports(tmp_path):
     runner = CliRunner()
     ok = runner.invoke(cli, ["import", str(path), "--db", str(db)])
     assert ok.exit_code == 0, ok.output
-    assert "Imported r.csv as imp_" in ok.output and "2 readings" in ok.output
+    assert "Imported r.csv as import 1" in ok.output and "2 readings" in ok.output
     again = runner.invoke(cli, ["import", str(path), "--db", str(db), "--format", "json"])
     assert json.loads(again.output)["unchanged"] is True
     bad = runner.invoke(cli, ["import", str(write(tmp_path, "bad.csv", GOOD_HEAD + "m1-kwh,x,2\n")), "--db", str(db)])

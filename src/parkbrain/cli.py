@@ -489,7 +489,7 @@ def _print_import(result: dict[str, Any]) -> None:
         click.echo(f"Unchanged: {' '.join(result['notes'])}")
         return
     written = ", ".join(f"{n:,} {t}" for t, n in result["rows_written"].items()) or "nothing new"
-    click.echo(f"Imported {result['file_name']} as {result['import_id']} ({result['source']}): {written} "
+    click.echo(f"Imported {result['file_name']} as import {result['import_id']} ({result['source']}): {written} "
                f"in {result['seconds']:.1f} s")
     if result["duplicates"]:
         click.echo(f"  {result['duplicates']:,} readings were already stored (skipped)")

@@ -51,7 +51,7 @@ REGIONS = TableSpec(
         _c("area_km2", "double", "area computed on an equal-area projection"),
         _c("data_source", "text", "where the row came from"),
         _c("source_crs", "text", "CRS the coordinates were converted from on import (WGS84 if none)"),
-        _c("import_id", "text", "the import that last wrote the row (see the imports table)"),
+        _c("import_id", "int", "the import that last wrote the row (see the imports table)"),
     ),
 )
 
@@ -75,7 +75,7 @@ PARKS = TableSpec(
         _c("boundary", "json", "GeoJSON polygon, WGS84"),
         _c("data_source", "text", "where the row came from (e.g. 'demo')"),
         _c("source_crs", "text", "CRS the coordinates were converted from on import (WGS84 if none)"),
-        _c("import_id", "text", "the import that last wrote the row (see the imports table)"),
+        _c("import_id", "int", "the import that last wrote the row (see the imports table)"),
     ),
 )
 
@@ -96,7 +96,7 @@ BUILDINGS = TableSpec(
         _c("lon", "double", "longitude of the building's reference point, WGS84"),
         _c("lat", "double", "latitude of the building's reference point, WGS84"),
         _c("source_crs", "text", "CRS the coordinates were converted from on import (WGS84 if none)"),
-        _c("import_id", "text", "the import that last wrote the row (see the imports table)"),
+        _c("import_id", "int", "the import that last wrote the row (see the imports table)"),
     ),
 )
 
@@ -119,7 +119,7 @@ ENTERPRISES = TableSpec(
         _c("lat", "double", "latitude, WGS84"),
         _c("data_source", "text", "where the row came from; 'demo' rows are invented"),
         _c("source_crs", "text", "CRS the coordinates were converted from on import (WGS84 if none)"),
-        _c("import_id", "text", "the import that last wrote the row (see the imports table)"),
+        _c("import_id", "int", "the import that last wrote the row (see the imports table)"),
     ),
 )
 
@@ -138,7 +138,7 @@ DEVICES = TableSpec(
         _c("model", "text", "model"),
         _c("ifc_guid", "text", "GlobalId of the IFC element, when imported from BIM"),
         _c("data_source", "text", "where the row and its readings came from"),
-        _c("import_id", "text", "the import that last wrote the row"),
+        _c("import_id", "int", "the import that last wrote the row"),
     ),
 )
 
@@ -157,7 +157,7 @@ POINTS = TableSpec(
         _c("energy_carrier", "text", "electricity, natural_gas, steam, water, diesel … (meters only)"),
         _c("name", "text", "display name"),
         _c("data_source", "text", "where the readings came from"),
-        _c("import_id", "text", "the import that last wrote the row"),
+        _c("import_id", "int", "the import that last wrote the row"),
     ),
 )
 
@@ -169,7 +169,7 @@ READINGS = TableSpec(
         _c("point_id", "text", "point", False),
         _c("ts", "timestamp", "UTC timestamp", False),
         _c("value", "double", "value in the point's unit", False),
-        _c("import_id", "text", "the import that wrote the reading (NULL for telemetry)"),
+        _c("import_id", "int", "the import that wrote the reading (NULL for telemetry)"),
     ),
 )
 
@@ -186,7 +186,7 @@ ZONES = TableSpec(
         _c("area_m2", "double", "area computed on an equal-area projection"),
         _c("data_source", "text", "where the row came from"),
         _c("source_crs", "text", "CRS the coordinates were converted from on import (WGS84 if none)"),
-        _c("import_id", "text", "the import that last wrote the row (see the imports table)"),
+        _c("import_id", "int", "the import that last wrote the row (see the imports table)"),
     ),
 )
 

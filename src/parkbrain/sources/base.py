@@ -15,7 +15,6 @@ Sources register under the entry-point group ``parkbrain.sources`` — the built
 from __future__ import annotations
 
 import warnings
-
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -26,6 +25,7 @@ from typing import Any, Protocol, runtime_checkable
 import pyarrow as pa
 
 from parkbrain.errors import BadFile, ConfigError
+from parkbrain.store.base import CsvReadings
 
 ENTRY_POINT_GROUP = "parkbrain.sources"
 #: Tables an import may write (the canonical ones that hold data, plus zones).
@@ -45,6 +45,7 @@ class ImportOptions:
     park_id: str | None = None  # --park: for rows that do not name their park
     encoding: str | None = None  # --encoding: when detection should be overridden
     display_name: str | None = None  # the name errors and lineage use (an upload's original name)
+    bulk: bool = True  # let a source hand a plain long-form readings file to the store's bulk loader
 
 
 @dataclass
@@ -93,6 +94,7 @@ class Extract:
     conflicts: list[dict[str, Any]] = field(default_factory=list)  # same key, different values, in the file
     conflict_count: int = 0
     notes: list[str] = field(default_factory=list)  # what a person should know (repairs, skipped parts)
+    bulk: CsvReadings | None = None  # instead of tables: a file the store may load natively
 
     def rows(self) -> dict[str, int]:
         return {name: table.num_rows for name, table in self.tables.items()}

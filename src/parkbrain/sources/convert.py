@@ -9,7 +9,9 @@ a number or date that does not parse, a row without its park — each stops the 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,8 +22,9 @@ from parkbrain.errors import BadFile
 from parkbrain.model import units
 from parkbrain.model.tables import table_spec
 from parkbrain.sources.base import Extract, ImportContext, ImportOptions
-from parkbrain.sources.frames import Frame
+from parkbrain.sources.frames import CsvHeader, Frame
 from parkbrain.sources.headers import IDENTIFYING, REQUIRED, Header, column_unit, normal_key, recognise
+from parkbrain.store.base import CsvReadings
 
 DEFAULT_TZ = "Asia/Shanghai"
 #: Time formats tried after ISO 8601 (DuckDB strptime), year first; day-first ones are chosen from the data.
@@ -94,6 +97,45 @@ def _check_mapping_columns(frame: Frame, settings: Settings) -> None:
                 raise BadFile(frame.display, f"the mapping's [{section}] names a column {name!r} the file does not have",
                               line=frame.first_line - 1, field=name,
                               expected=f"one of the file's columns: {', '.join(sorted(present))}")
+
+
+_NAIVE_ISO = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?")
+_OFFSET_ISO = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})")
+
+
+def bulk_readings(
+    path: Path, header: CsvHeader, display: str, options: ImportOptions, mapping: dict[str, Any], context: ImportContext
+) -> CsvReadings | None:
+    """The bulk-load description of a plain long-form readings CSV, or None when it needs row-level care.
+
+    Plain means: UTF-8, point_id/ts/value columns and no unit column or unit mapping, and ISO 8601
+    times (all naive, or all with an offset) in the rows of the file's head.
+    """
+    if header.codec not in ("utf-8", "utf-8-sig"):
+        return None
+    frame = Frame(display, header.headers, None, header.header_row + 1)  # type: ignore[arg-type]
+    settings = Settings.build(display, options, mapping)
+    _check_mapping_columns(frame, settings)
+    try:
+        table, found = choose_table(frame, settings, context)
+    except BadFile:
+        return None
+    if table != "readings" or settings.layout == "wide" or settings.time_format or settings.units:
+        return None
+    if set(found) != {"point_id", "ts", "value"} or found["value"].unit:
+        return None
+    ts_col = header.headers.index(found["ts"])
+    times = [row[ts_col].strip() for row in header.sample if len(row) > ts_col]
+    if times and all(_NAIVE_ISO.fullmatch(t) for t in times):
+        ts_type = "TIMESTAMP"
+    elif times and all(_OFFSET_ISO.fullmatch(t) for t in times):
+        ts_type = "TIMESTAMPTZ"
+    else:
+        return None
+    return CsvReadings(
+        str(path), header.delimiter, header.header_row, len(header.headers),
+        header.headers.index(found["point_id"]), ts_col, header.headers.index(found["value"]), ts_type, settings.tz,
+    )
 
 
 # -- which table -----------------------------------------------------------------------------------

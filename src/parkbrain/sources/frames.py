@@ -75,22 +75,41 @@ def new_engine() -> duckdb.DuckDBPyConnection:
 # -- CSV / TSV -------------------------------------------------------------------------------------
 
 
-def read_csv_frame(path: Path, head: bytes, display: str, mapping: dict[str, Any], encoding: str | None) -> Frame:
-    """A CSV/TSV file as a frame; the header is line ``header_row`` (default 1)."""
-    codec = _codec(mapping.get("encoding") or encoding, head, display)
-    text = head_text(head, codec)
-    header_row = int(mapping.get("header_row", 1))
-    lines = text.splitlines()
-    if len(lines) < header_row:
-        raise BadFile(display, "the file has no header line", line=header_row, expected="a header line")
-    delim = mapping.get("delimiter") or sniff_delimiter("\n".join(lines[header_row - 1 :]), path.suffix.lower(), display)
+@dataclass(frozen=True)
+class CsvHeader:
+    """What the first lines of a CSV/TSV say: encoding, delimiter, header line and column names."""
+
+    codec: str
+    delimiter: str
+    header_row: int
+    headers: list[Header]
+    sample: list[list[str]]  # the data rows found in the file's head (for format checks)
+
+    @property
+    def encoding(self) -> str:
+        return _encoding_name(self.codec)
+
+
+def read_csv_header(path: Path, head: bytes, display: str, mapping: dict[str, Any], encoding: str | None) -> CsvHeader:
     import csv
 
-    names = next(csv.reader([lines[header_row - 1].lstrip("\ufeff")], delimiter=delim))
-    headers = _headers(names, display, header_row)
-    source = to_utf8_copy(path, codec, display)
+    codec = _codec(mapping.get("encoding") or encoding, head, display)
+    lines = head_text(head, codec).splitlines()
+    header_row = int(mapping.get("header_row", 1))
+    if len(lines) < header_row or not lines[header_row - 1].strip():
+        raise BadFile(display, "the file has no header line", line=header_row, expected="a header line")
+    delim = mapping.get("delimiter") or sniff_delimiter("\n".join(lines[header_row - 1 :]), path.suffix.lower(), display)
+    rows = list(csv.reader(lines[header_row - 1 : header_row + 50], delimiter=delim))
+    rows[0][0] = rows[0][0].lstrip("\ufeff")
+    return CsvHeader(codec, delim, header_row, _headers(rows[0], display, header_row), rows[1:-1] or rows[1:])
+
+
+def read_csv_frame(path: Path, header: CsvHeader, display: str) -> Frame:
+    """A CSV/TSV file as a frame of text cells."""
+    source = to_utf8_copy(path, header.codec, display)
     engine = new_engine()
-    frame = Frame(display, headers, engine, header_row + 1, encoding=_encoding_name(codec))
+    headers, header_row = header.headers, header.header_row
+    frame = Frame(display, headers, engine, header_row + 1, encoding=header.encoding)
     if source != path:
         frame.cleanup.append(source)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(headers))) + "}"
@@ -99,7 +118,7 @@ def read_csv_frame(path: Path, head: bytes, display: str, mapping: dict[str, Any
             f"CREATE TABLE raw AS SELECT * FROM read_csv(?, header = false, skip = ?, delim = ?, quote = '\"', "
             f"escape = '\"', columns = {columns}, auto_detect = false, strict_mode = true, "
             "null_padding = false, all_varchar = true)",
-            [str(source), header_row, delim],
+            [str(source), header_row, header.delimiter],
         )
     except duckdb.Error as exc:
         frame.close()

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from parkbrain.sources.base import (
     find_source,
     source_named,
 )
+from parkbrain.store.base import BulkRefused
 
 #: The order tables are written in, parents first.
 WRITE_ORDER = IMPORT_TABLES
@@ -48,7 +48,7 @@ Allow = Callable[[dict[str, pa.Table], str], None]
 class ImportResult:
     """What an import did, for the CLI, the API and the tests."""
 
-    import_id: str
+    import_id: int
     file_name: str
     file_sha256: str
     source: str
@@ -111,21 +111,74 @@ def ingest(
         say(f"{display} was imported before as {previous['import_id']}: nothing to do")
         return _unchanged(previous, display, digest, chosen.name, time.perf_counter() - clock)
     say(f"reading {display} ({size:,} bytes) as {chosen.name}")
+    job = _Job(store, display, digest, chosen.name, options, option_text, size, started, actor, clock, allow, say)
     extract = chosen.read(path, options, _context(store))
-    if allow is not None:
-        allow(extract.tables, display)
-    import_id = "imp_" + secrets.token_hex(6)
-    say(f"writing {', '.join(f'{n:,} {t}' for t, n in extract.rows().items())}")
-    result = ImportResult(
-        import_id, display, digest, chosen.name, extract.rows(), {}, notes=extract.notes,
-        source_crs=extract.source_crs, encoding=extract.encoding,
-        conflicts=extract.conflict_count, conflict_samples=list(extract.conflicts),
-    )
-    with store.transaction():
-        _write_tables(store, extract, import_id, display, result)
-        result.seconds = round(time.perf_counter() - clock, 3)
-        store.write("imports", [_lineage_row(result, options, option_text, size, started, actor)], mode="append")
-    return result
+    if extract.bulk is not None and hasattr(store, "load_readings_csv"):
+        try:
+            return job.bulk(extract)
+        except BulkRefused as why:
+            say(f"checking row by row ({why})")
+            extract = chosen.read(path, replace(options, bulk=False), _context(store))
+    return job.rows(extract)
+
+
+@dataclass
+class _Job:
+    """One import's particulars, and its two ways of writing: rows checked in Python, or a bulk load."""
+
+    store: Any
+    display: str
+    digest: str
+    source: str
+    options: ImportOptions
+    option_text: str
+    size: int
+    started: datetime
+    actor: str
+    clock: float
+    allow: Allow | None
+    say: Progress
+
+    def result(self, extract: Extract) -> ImportResult:
+        return ImportResult(
+            0, self.display, self.digest, self.source, extract.rows(), {}, notes=extract.notes,
+            source_crs=extract.source_crs, encoding=extract.encoding,
+            conflicts=extract.conflict_count, conflict_samples=list(extract.conflicts),
+        )
+
+    def rows(self, extract: Extract) -> ImportResult:
+        if self.allow is not None:
+            self.allow(extract.tables, self.display)
+        self.say(f"writing {', '.join(f'{n:,} {t}' for t, n in extract.rows().items())}")
+        result = self.result(extract)
+        with self.store.transaction():
+            result.import_id = _next_import_id(self.store)
+            _write_tables(self.store, extract, result.import_id, self.display, result)
+            self.finish(result)
+        return result
+
+    def bulk(self, extract: Extract) -> ImportResult:
+        result = self.result(extract)
+        with self.store.transaction():
+            result.import_id = _next_import_id(self.store)
+            written = self.store.load_readings_csv(extract.bulk, result.import_id)
+            if self.allow is not None:
+                points = self.store.query("SELECT DISTINCT point_id FROM readings WHERE import_id = ?", [result.import_id])
+                self.allow({"readings": points}, self.display)
+            result.rows_read = result.rows_written = {"readings": written.inserted}
+            self.finish(result)
+        self.say(f"stored {written.inserted:,} readings in {time.perf_counter() - self.clock:.1f} s; rolling them up")
+        self.store.refresh_pending_rollups()
+        return result
+
+    def finish(self, result: ImportResult) -> None:
+        result.seconds = round(time.perf_counter() - self.clock, 3)
+        row = _lineage_row(result, self.options, self.option_text, self.size, self.started, self.actor)
+        self.store.write("imports", [row], mode="append")
+
+
+def _next_import_id(store: Any) -> int:
+    return store.query_rows("SELECT coalesce(max(import_id), 0) + 1 AS n FROM imports")[0]["n"]
 
 
 def file_sha256(path: Path) -> tuple[str, int]:
@@ -179,7 +232,7 @@ def _context(store: Any) -> ImportContext:
     return ImportContext(points, parks, ids)
 
 
-def _write_tables(store: Any, extract: Extract, import_id: str, display: str, result: ImportResult) -> None:
+def _write_tables(store: Any, extract: Extract, import_id: int, display: str, result: ImportResult) -> None:
     unknown = set(extract.tables) - set(WRITE_ORDER)
     if unknown:
         raise InvalidInput(f"the source returned rows for {', '.join(sorted(unknown))}, which imports do not write")
@@ -198,7 +251,7 @@ def _write_tables(store: Any, extract: Extract, import_id: str, display: str, re
             result.rows_written[table] = store.write(table, stamped, mode="upsert").inserted
 
 
-def _stamp(rows: pa.Table, table: str, import_id: str, data_source: str) -> pa.Table:
+def _stamp(rows: pa.Table, table: str, import_id: int, data_source: str) -> pa.Table:
     """The rows with the lineage columns set (a source's own data_source is kept)."""
     columns = set(table_spec(table).column_names) if table != "zones" else set(rows.column_names) | {"import_id", "data_source"}
     rows = rows.select([c for c in rows.column_names if c in columns])
@@ -206,7 +259,7 @@ def _stamp(rows: pa.Table, table: str, import_id: str, data_source: str) -> pa.T
     if "data_source" not in rows.column_names:
         rows = rows.append_column("data_source", pa.array([data_source] * n, pa.string()))
     rows = rows.drop_columns(["import_id"]) if "import_id" in rows.column_names else rows
-    return rows.append_column("import_id", pa.array([import_id] * n, pa.string()))
+    return rows.append_column("import_id", pa.array([import_id] * n, pa.int32()))
 
 
 def _lineage_row(

@@ -11,8 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from parkbrain.sources.base import Extract, ImportContext, ImportOptions, looks_binary
-from parkbrain.sources.convert import convert_frame
-from parkbrain.sources.frames import Frame, read_csv_frame, read_excel_frame, read_jsonl_frame
+from parkbrain.sources.convert import bulk_readings, convert_frame
+from parkbrain.sources.frames import (
+    Frame,
+    read_csv_frame,
+    read_csv_header,
+    read_excel_frame,
+    read_jsonl_frame,
+)
 
 
 def _convert(frame: Frame, options: ImportOptions, context: ImportContext) -> Extract:
@@ -36,11 +42,15 @@ class CsvSource:
         return not looks_binary(head) and not head.lstrip().startswith((b"{", b"[", b"ISO-10303"))
 
     def read(self, path: Path, options: ImportOptions, context: ImportContext) -> Extract:
-        mapping = dict(options.mapping or {})
+        mapping, display = dict(options.mapping or {}), _display(path, options)
         with open(path, "rb") as fh:
             head = fh.read(64 * 1024)
-        frame = read_csv_frame(path, head, _display(path, options), mapping, options.encoding)
-        return _convert(frame, options, context)
+        header = read_csv_header(path, head, display, mapping, options.encoding)
+        if options.bulk:
+            spec = bulk_readings(path, header, display, options, mapping, context)
+            if spec is not None:
+                return Extract(encoding=header.encoding, bulk=spec)
+        return _convert(read_csv_frame(path, header, display), options, context)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,31 @@ class WriteResult:
     conflict_samples: tuple[dict[str, Any], ...] = ()
 
 
+@dataclass(frozen=True)
+class CsvReadings:
+    """A long-form readings CSV that a store may load natively: the bulk path of an import.
+
+    Columns are numbered from 0; ``ts_type`` is ``TIMESTAMP`` (naive, in ``timezone``) or
+    ``TIMESTAMPTZ`` (with offsets). A store that cannot load it, or finds anything it would have to
+    decide row by row (an unparsable cell, an unknown point, a duplicate, a reading already stored),
+    raises ``BulkRefused`` having changed nothing, and the import goes the careful way.
+    """
+
+    path: str
+    delimiter: str
+    header_row: int
+    width: int
+    point_col: int
+    ts_col: int
+    value_col: int
+    ts_type: str
+    timezone: str
+
+
+class BulkRefused(Exception):
+    """A bulk load declined a file; nothing was written (the caller falls back to the row-level path)."""
+
+
 @runtime_checkable
 class Store(Protocol):
     """Tables of the park data model, readings and their rollups.
