@@ -19,7 +19,12 @@ from tests.conftest import SHARED_DATA
 STEEL = SHARED_DATA / "steel-industry-energy" / "Steel_industry_data.csv"
 SKAB = SHARED_DATA / "skab" / "valve1" / "0.csv"
 BOUNDARY = json.dumps(
-    {"type": "Polygon", "coordinates": [[[108.30, 22.75], [108.45, 22.75], [108.45, 22.88], [108.30, 22.88], [108.30, 22.75]]]}
+    {
+        "type": "Polygon",
+        "coordinates": [
+            [[108.30, 22.75], [108.45, 22.75], [108.45, 22.88], [108.30, 22.88], [108.30, 22.75]]
+        ],
+    }
 )
 TABLES = ("enterprises", "buildings", "devices", "points", "readings", "imports")
 
@@ -30,7 +35,12 @@ def seed(park: Park) -> Park:
     park.store.write(
         "parks",
         [
-            {"park_id": "nn-etdz", "name": "南宁经济技术开发区", "region_code": "450100", "boundary": BOUNDARY},
+            {
+                "park_id": "nn-etdz",
+                "name": "南宁经济技术开发区",
+                "region_code": "450100",
+                "boundary": BOUNDARY,
+            },
             {"park_id": "qz-port", "name": "钦州港经济技术开发区", "region_code": "450100"},
         ],
     )
@@ -79,14 +89,17 @@ def counts(park: Park) -> dict[str, int]:
 
 def test_the_steel_plant_csv_imports_wide_and_round_trips(park, tmp_path):
     mapping = write(
-        tmp_path, "steel.toml",
+        tmp_path,
+        "steel.toml",
         'timezone = "Asia/Seoul"\n[columns]\ndate = "ts"\n[points]\nUsage_kWh = "steel-kwh"\n',
     )
     result = park.ingest(STEEL, mapping=mapping)
     assert result.rows_written == {"readings": 35_040}
     assert result.encoding == "UTF-8 (BOM)"
     assert any("Load_Type" in n for n in result.notes)  # unmapped columns are named, not silently dropped
-    row = park.store.query_rows("SELECT count(*) AS n, sum(value) AS kwh FROM readings WHERE point_id = 'steel-kwh'")[0]
+    row = park.store.query_rows(
+        "SELECT count(*) AS n, sum(value) AS kwh FROM readings WHERE point_id = 'steel-kwh'"
+    )[0]
     assert row["n"] == 35_040 and row["kwh"] == pytest.approx(959_637, abs=1)  # the README's yearly total
     # round trip: the first data line, 01/01/2018 00:15 (day first) in Korea = 2017-12-31 15:15 UTC
     first = STEEL.read_text(encoding="utf-8-sig").splitlines()[1].split(",")
@@ -101,7 +114,8 @@ def test_the_steel_plant_csv_imports_wide_and_round_trips(park, tmp_path):
 
 def test_a_skab_semicolon_csv_imports_with_its_units(park, tmp_path):
     mapping = write(
-        tmp_path, "skab.toml",
+        tmp_path,
+        "skab.toml",
         '[points]\nAccelerometer1RMS = "skab-a1"\nTemperature = "skab-temp"\n[units]\nAccelerometer1RMS = "g0"\n',
     )
     result = park.ingest(SKAB, mapping=mapping)
@@ -120,7 +134,7 @@ def test_a_skab_semicolon_csv_imports_with_its_units(park, tmp_path):
 ENTERPRISES = (
     "企业名称,统一社会信用代码,行业代码,从业人员,产值（亿元）,经度,纬度,重点用能单位\n"
     "广西南南铝加工有限公司,91450100MA5KXXXX0X,3252,1200,12.5,108.36,22.80,是\n"
-    "南宁富桂精密工业有限公司,91450100MA5L000001,3971,\"3,400\",30,108.40,22.81,否\n"
+    '南宁富桂精密工业有限公司,91450100MA5L000001,3971,"3,400",30,108.40,22.81,否\n'
 )
 
 
@@ -162,7 +176,11 @@ def test_devices_points_and_long_readings_with_units_through_excel_and_jsonl(par
     sheet.append(["m2", "2号厂房总表", "Building_Electrical_Meter", "威胜", "DTSD341"])
     book.save(tmp_path / "设备台账.xlsx")
     assert park.ingest(tmp_path / "设备台账.xlsx", park_id="nn-etdz").rows_written == {"devices": 1}
-    points = write(tmp_path, "points.csv", "测点编号,设备编号,物理量,单位,值类型\nm2-kwh,m2,electric_energy,kWh,cumulative\n")
+    points = write(
+        tmp_path,
+        "points.csv",
+        "测点编号,设备编号,物理量,单位,值类型\nm2-kwh,m2,electric_energy,kWh,cumulative\n",
+    )
     assert park.ingest(points).rows_written == {"points": 1}
     lines = [
         {"point_id": "m2-kwh", "ts": "2026-11-01T00:00:00+08:00", "value": 1.5, "unit": "万千瓦时"},
@@ -185,16 +203,41 @@ BAD_FILES = {
     "bad number": ("r.csv", GOOD_HEAD + "m1-kwh,2026-11-01 00:15,十二\n", "line 3", "'value'"),
     "bad date": ("r.csv", GOOD_HEAD + "m1-kwh,2026-13-45 00:15,2\n", "line 3", "'ts'"),
     "unknown point": ("r.csv", GOOD_HEAD + "m9-kwh,2026-11-01 00:15,2\n", "line 3", "unknown point 'm9-kwh'"),
-    "unit not convertible": ("r.csv", "point_id,ts,value,unit\nm1-kwh,2026-11-01,1,kWh\nm1-kwh,2026-11-02,1,m3\n", "line 3", "cannot be converted"),
-    "broken json": ("r.jsonl", '{"point_id": "m1-kwh", "ts": "2026-11-01", "value": 1}\n{"point_id": "m1-kwh", "ts": \n', "line 2", "broken JSON"),
+    "unit not convertible": (
+        "r.csv",
+        "point_id,ts,value,unit\nm1-kwh,2026-11-01,1,kWh\nm1-kwh,2026-11-02,1,m3\n",
+        "line 3",
+        "cannot be converted",
+    ),
+    "broken json": (
+        "r.jsonl",
+        '{"point_id": "m1-kwh", "ts": "2026-11-01", "value": 1}\n{"point_id": "m1-kwh", "ts": \n',
+        "line 2",
+        "broken JSON",
+    ),
     "empty file": ("r.csv", "", "r.csv", "empty"),
     "header only": ("r.csv", "point_id,ts,value\n", "line 2", "no rows"),
     "binary file": ("r.csv", "\x00\x01\x02PK\x00\x00garbage", "r.csv", "binary"),
-    "lat/lon swapped": ("e.csv", "企业名称,统一社会信用代码,经度,纬度\n甲公司,,108.36,22.80\n乙公司,,22.81,108.40\n", "line 3", "swapped"),
+    "lat/lon swapped": (
+        "e.csv",
+        "企业名称,统一社会信用代码,经度,纬度\n甲公司,,108.36,22.80\n乙公司,,22.81,108.40\n",
+        "line 3",
+        "swapped",
+    ),
     "no park": ("d.csv", "设备编号,设备类型\nx1,Pump\n", "line 2", "park_id"),
     "unknown park": ("d.csv", "设备编号,设备类型,park_id\nx1,Pump,nowhere\n", "line 2", "unknown park"),
-    "point of unknown device": ("p.csv", "测点编号,设备编号,物理量,单位,值类型\np9,d9,power,kW,instant\n", "line 2", "unknown device"),
-    "unknown unit": ("p.csv", "测点编号,设备编号,物理量,单位,值类型\np9,m1,power,千瓦特时,instant\n", "line 2", "unknown unit"),
+    "point of unknown device": (
+        "p.csv",
+        "测点编号,设备编号,物理量,单位,值类型\np9,d9,power,kW,instant\n",
+        "line 2",
+        "unknown device",
+    ),
+    "unknown unit": (
+        "p.csv",
+        "测点编号,设备编号,物理量,单位,值类型\np9,m1,power,千瓦特时,instant\n",
+        "line 2",
+        "unknown unit",
+    ),
 }
 
 
@@ -222,7 +265,9 @@ def test_a_failure_while_writing_rolls_back_every_table(park, tmp_path, monkeypa
         raise RuntimeError("disk full")
 
     original = park.store.write
-    monkeypatch.setattr(park.store, "write", lambda table, *a, **k: boom() if table == "imports" else original(table, *a, **k))
+    monkeypatch.setattr(
+        park.store, "write", lambda table, *a, **k: boom() if table == "imports" else original(table, *a, **k)
+    )
     with pytest.raises(RuntimeError):
         park.ingest(path)
     assert counts(park) == before  # the readings written before the lineage row were rolled back
@@ -245,7 +290,9 @@ def test_importing_the_same_file_twice_adds_nothing(park, tmp_path):
 
 def test_conflicting_duplicates_are_reported_not_dropped(park, tmp_path):
     park.ingest(write(tmp_path, "a.csv", GOOD_HEAD))
-    text = "point_id,ts,value\nm1-kwh,2026-11-01 00:00,5\nm1-kwh,2026-11-01 00:15,2\nm1-kwh,2026-11-01 00:15,3\n"
+    text = (
+        "point_id,ts,value\nm1-kwh,2026-11-01 00:00,5\nm1-kwh,2026-11-01 00:15,2\nm1-kwh,2026-11-01 00:15,3\n"
+    )
     result = park.ingest(write(tmp_path, "b.csv", text))
     assert result.conflicts == 2
     wheres = sorted(c["where"] for c in result.conflict_samples)
@@ -263,8 +310,14 @@ def test_lineage_names_file_hash_time_and_user_and_is_audited(park, tmp_path):
     result = park.as_principal(admin).ingest(path)
     row = park.imports()[0]
     assert row["file_name"] == "r.csv" and row["file_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert row["actor"] == "user:zhang" and row["park_id"] == "nn-etdz" and row["finished_at"] >= row["started_at"]
-    assert park.store.query_rows("SELECT DISTINCT import_id FROM readings") == [{"import_id": result.import_id}]
+    assert (
+        row["actor"] == "user:zhang"
+        and row["park_id"] == "nn-etdz"
+        and row["finished_at"] >= row["started_at"]
+    )
+    assert park.store.query_rows("SELECT DISTINCT import_id FROM readings") == [
+        {"import_id": result.import_id}
+    ]
     entry = park.audit_entries(action="import")[0]
     assert entry["target"] == "r.csv" and entry["detail"]["import_id"] == result.import_id
 
@@ -285,8 +338,12 @@ def test_a_park_admin_imports_only_into_its_own_park(park, tmp_path):
 
 
 def test_the_table_is_detected_from_the_headers(park, tmp_path):
-    assert park.ingest(write(tmp_path, "b.csv", "建筑名称,层数,建筑面积(平方米)\n1号厂房,3,12000\n"), park_id="nn-etdz").rows_read == {"buildings": 1}
-    result = park.ingest(write(tmp_path, "w.tsv", "时间\tm1-kwh\tm1-kw\n2026-11-01 00:00\t10\t3.5\n2026-11-01 00:15\t11\t\n"))
+    assert park.ingest(
+        write(tmp_path, "b.csv", "建筑名称,层数,建筑面积(平方米)\n1号厂房,3,12000\n"), park_id="nn-etdz"
+    ).rows_read == {"buildings": 1}
+    result = park.ingest(
+        write(tmp_path, "w.tsv", "时间\tm1-kwh\tm1-kw\n2026-11-01 00:00\t10\t3.5\n2026-11-01 00:15\t11\t\n")
+    )
     assert result.rows_written == {"readings": 3}  # wide: one column per point, empty cells skipped
     with pytest.raises(BadFile, match="cannot tell which table"):
         park.ingest(write(tmp_path, "x.csv", "foo,bar\n1,2\n"))
@@ -312,8 +369,12 @@ def test_cli_import_and_imports(tmp_path):
     assert "Imported r.csv as import 1" in ok.output and "2 readings" in ok.output
     again = runner.invoke(cli, ["import", str(path), "--db", str(db), "--format", "json"])
     assert json.loads(again.output)["unchanged"] is True
-    bad = runner.invoke(cli, ["import", str(write(tmp_path, "bad.csv", GOOD_HEAD + "m1-kwh,x,2\n")), "--db", str(db)])
-    assert bad.exit_code == 1 and "bad.csv, line 3, field 'ts'" in bad.output and "Traceback" not in bad.output
+    bad = runner.invoke(
+        cli, ["import", str(write(tmp_path, "bad.csv", GOOD_HEAD + "m1-kwh,x,2\n")), "--db", str(db)]
+    )
+    assert (
+        bad.exit_code == 1 and "bad.csv, line 3, field 'ts'" in bad.output and "Traceback" not in bad.output
+    )
     listing = runner.invoke(cli, ["imports", "--db", str(db), "--format", "json"])
     rows = json.loads(listing.output)
     assert [r["file_name"] for r in rows] == ["r.csv"] and rows[0]["rows_written"] == 2
@@ -334,8 +395,12 @@ def test_api_upload_imports_and_lists_lineage(park, tmp_path):
     client = TestClient(create_app(park))
 
     def upload(token: str, name: str, body: bytes, **form: str):
-        return client.post("/api/imports", headers={"Authorization": f"Bearer {token}"},
-                           files={"file": (name, body, "text/csv")}, data=form)
+        return client.post(
+            "/api/imports",
+            headers={"Authorization": f"Bearer {token}"},
+            files={"file": (name, body, "text/csv")},
+            data=form,
+        )
 
     body = (GOOD_HEAD + "m1-kwh,2026-11-01 00:15,2\n").encode()
     created = upload(admin, "../../etc/电表.csv", body)
@@ -348,7 +413,8 @@ def test_api_upload_imports_and_lists_lineage(park, tmp_path):
     assert upload(enterprise, "x.csv", body).status_code == 403
     mapping = b'[columns]\nwhen = "ts"\nv = "value"\np = "point_id"\n'
     mapped = client.post(
-        "/api/imports", headers={"Authorization": f"Bearer {admin}"},
+        "/api/imports",
+        headers={"Authorization": f"Bearer {admin}"},
         files={"file": ("m.csv", b"p,when,v\nm1-kwh,2026-11-02,9\n"), "mapping": ("m.toml", mapping)},
         data={"as": "readings"},
     )
@@ -356,3 +422,59 @@ def test_api_upload_imports_and_lists_lineage(park, tmp_path):
     listed = client.get("/api/imports", headers={"Authorization": f"Bearer {admin}"}).json()
     assert [r["file_name"] for r in listed] == ["m.csv", "电表.csv"]
     assert client.get("/api/imports", headers={"Authorization": f"Bearer {enterprise}"}).status_code == 403
+
+
+# -- the bulk path ---------------------------------------------------------------------------------
+
+LONG = "point_id,ts,value\n" + "".join(
+    f"{p},2026-11-01 {h:02d}:{m:02d}:00,{i * 1.5 + (7 if p == 'm1-kw' else 0)}\n"
+    for p in ("m1-kwh", "m1-kw")
+    for i, (h, m) in enumerate((h, m) for h in range(6) for m in (0, 15, 30, 45))
+)
+
+
+def _state(park: Park) -> dict[str, list]:
+    q = park.store.query_rows
+    return {
+        "readings": q("SELECT point_id, ts, value FROM readings ORDER BY ALL"),
+        "15m": q("SELECT * FROM readings_15m ORDER BY ALL"),
+        "1d": q("SELECT * FROM readings_1d ORDER BY ALL"),
+        "latest": q("SELECT * FROM latest_readings ORDER BY ALL"),
+    }
+
+
+def test_the_bulk_path_stores_exactly_what_the_row_path_stores(tmp_path):
+    path = write(tmp_path, "long.csv", LONG)
+    with Park(memory=True) as bulk, Park(memory=True) as rows:
+        seed(bulk), seed(rows)
+        progress: list[str] = []
+        bulk.ingest(path, progress=progress.append)
+        assert any(p.startswith("stored") for p in progress)  # it did take the bulk path
+        from parkbrain.sources.base import ImportOptions
+        from parkbrain.sources.pipeline import ingest
+
+        ingest(rows.store, path, ImportOptions(bulk=False), "system")
+        assert _state(bulk) == _state(rows) and len(_state(bulk)["readings"]) == 48
+
+
+def test_the_bulk_path_falls_back_to_row_checks_for_anything_it_would_have_to_decide(park, tmp_path):
+    park.ingest(write(tmp_path, "a.csv", GOOD_HEAD))  # m1-kwh at 00:00 = 1
+    progress: list[str] = []
+    result = park.ingest(write(tmp_path, "b.csv", LONG), progress=progress.append)
+    assert any(p.startswith("checking row by row (the file has readings already stored)") for p in progress)
+    assert result.conflicts == 1 and result.duplicates == 1 and result.rows_written == {"readings": 47}
+
+
+def test_rollups_left_pending_by_a_crash_are_refreshed_at_the_next_open(tmp_path):
+    from parkbrain.store.base import CsvReadings
+
+    db = tmp_path / "p.duckdb"
+    with Park.open(db) as p:
+        seed(p)
+        csv = write(tmp_path, "long.csv", LONG)
+        spec = CsvReadings(str(csv), ",", 1, 3, 0, 1, 2, "TIMESTAMP", "Asia/Shanghai")
+        with p.store.transaction():
+            p.store.load_readings_csv(spec, 1)  # committed, then "the process dies" before the refresh
+        assert p.store.count("readings") == 48 and p.store.count("readings_15m") == 0
+    with Park.open(db) as p:
+        assert p.store.count("rollups_pending") == 0 and p.store.count("readings_15m") == 48

@@ -453,15 +453,30 @@ IMPORT_TABLES = ["regions", "parks", "zones", "buildings", "enterprises", "devic
 
 @cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--as", "table", type=click.Choice(IMPORT_TABLES), default=None,
-              help="The table the file fills; detected from its columns when omitted.")
-@click.option("--mapping", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="A TOML mapping file for layouts not recognised by themselves (see the README).")
+@click.option(
+    "--as",
+    "table",
+    type=click.Choice(IMPORT_TABLES),
+    default=None,
+    help="The table the file fills; detected from its columns when omitted.",
+)
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A TOML mapping file for layouts not recognised by themselves (see the README).",
+)
 @click.option("--crs", default=None, help="CRS of the coordinates: WGS84, CGCS2000, GCJ02, BD09 or EPSG:n.")
-@click.option("--park", "park_id", default=None, help="Park for rows that do not name one (and for IFC models).")
-@click.option("--tz", "timezone", default=None, help="Time zone of timestamps without an offset [Asia/Shanghai].")
+@click.option(
+    "--park", "park_id", default=None, help="Park for rows that do not name one (and for IFC models)."
+)
+@click.option(
+    "--tz", "timezone", default=None, help="Time zone of timestamps without an offset [Asia/Shanghai]."
+)
 @click.option("--encoding", default=None, help="Text encoding (utf-8, gbk, gb18030); detected when omitted.")
-@click.option("--source", default=None, help="The source plugin to use (csv, excel, jsonl, geojson, …); by file type.")
+@click.option(
+    "--source", default=None, help="The source plugin to use (csv, excel, jsonl, geojson, …); by file type."
+)
 @DB_OPTION
 @FORMAT_OPTION
 @user_errors
@@ -489,13 +504,17 @@ def _print_import(result: dict[str, Any]) -> None:
         click.echo(f"Unchanged: {' '.join(result['notes'])}")
         return
     written = ", ".join(f"{n:,} {t}" for t, n in result["rows_written"].items()) or "nothing new"
-    click.echo(f"Imported {result['file_name']} as import {result['import_id']} ({result['source']}): {written} "
-               f"in {result['seconds']:.1f} s")
+    click.echo(
+        f"Imported {result['file_name']} as import {result['import_id']} ({result['source']}): {written} "
+        f"in {result['seconds']:.1f} s"
+    )
     if result["duplicates"]:
         click.echo(f"  {result['duplicates']:,} readings were already stored (skipped)")
     if result["conflicts"]:
-        click.echo(f"  {result['conflicts']:,} conflicting duplicates (same point and time, another value; "
-                   "the first value is kept):")
+        click.echo(
+            f"  {result['conflicts']:,} conflicting duplicates (same point and time, another value; "
+            "the first value is kept):"
+        )
         for sample in result["conflict_samples"][:5]:
             click.echo(f"    {json.dumps(sample, ensure_ascii=False, default=str)}")
     for key in ("encoding", "source_crs"):
@@ -515,8 +534,19 @@ def imports_(limit: int, db: str, fmt: str) -> None:
     rows = _admin(db, "import_list", limit=limit)
     for row in rows:
         row["file_sha256"] = row["file_sha256"][:12]
-    cols = ["import_id", "file_name", "file_sha256", "source", "target", "finished_at", "actor",
-            "rows_read", "rows_written", "duplicates", "conflicts"]
+    cols = [
+        "import_id",
+        "file_name",
+        "file_sha256",
+        "source",
+        "target",
+        "finished_at",
+        "actor",
+        "rows_read",
+        "rows_written",
+        "duplicates",
+        "conflicts",
+    ]
     _print_rows(rows, cols, fmt)
 
 

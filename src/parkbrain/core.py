@@ -574,18 +574,29 @@ class Park:
 
         self.require("import")
         if park_id is not None and self.principal.role in PARK_ROLES and park_id != self.principal.park_id:
-            raise Forbidden(f"a {self.principal.role} imports into its own park ({self.principal.park_id}) only")
+            raise Forbidden(
+                f"a {self.principal.role} imports into its own park ({self.principal.park_id}) only"
+            )
         if isinstance(mapping, (str, Path)):
             mapping = load_mapping(mapping)
         elif mapping is not None:
             mapping = check_mapping(mapping)
         options = ImportOptions(
-            table=table, mapping=mapping, crs=crs, timezone=timezone,
+            table=table,
+            mapping=mapping,
+            crs=crs,
+            timezone=timezone,
             park_id=park_id or (self.principal.park_id if self.principal.role in PARK_ROLES else None),
-            encoding=encoding, display_name=display_name,
+            encoding=encoding,
+            display_name=display_name,
         )
         result = ingest(
-            self.store, path, options, self.principal.actor, source=source, progress=progress,
+            self.store,
+            path,
+            options,
+            self.principal.actor,
+            source=source,
+            progress=progress,
             allow=lambda tables, display: check_import(self.store, tables, self.principal, display),
         )
         if not result.unchanged:

@@ -284,8 +284,12 @@ def create_app(park: Park, local_token: str | None = None, max_body: int = DEFAU
     def create_import(
         p: ParkDep,
         response: Response,
-        file: Annotated[UploadFile, File(description="CSV/TSV, .xlsx, .jsonl, .geojson, .gpkg, zipped .shp or .ifc")],
-        as_: Annotated[str | None, Form(alias="as", max_length=40, description="table; detected when omitted")] = None,
+        file: Annotated[
+            UploadFile, File(description="CSV/TSV, .xlsx, .jsonl, .geojson, .gpkg, zipped .shp or .ifc")
+        ],
+        as_: Annotated[
+            str | None, Form(alias="as", max_length=40, description="table; detected when omitted")
+        ] = None,
         mapping: Annotated[UploadFile | None, File(description="a TOML mapping file")] = None,
         crs: Annotated[str | None, Form(max_length=60)] = None,
         park_id: Annotated[str | None, Form(max_length=128)] = None,
@@ -300,8 +304,14 @@ def create_app(park: Park, local_token: str | None = None, max_body: int = DEFAU
         with _uploaded(file) as path:
             parsed = _mapping(mapping)
             result = p.ingest(
-                path, table=as_, mapping=parsed, crs=crs, park_id=park_id, timezone=timezone,
-                encoding=encoding, display_name=_safe_name(file.filename),
+                path,
+                table=as_,
+                mapping=parsed,
+                crs=crs,
+                park_id=park_id,
+                timezone=timezone,
+                encoding=encoding,
+                display_name=_safe_name(file.filename),
             )
         if result.unchanged:
             response.status_code = 200

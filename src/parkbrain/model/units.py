@@ -113,7 +113,12 @@ def parse_unit(text: str) -> Any:
 
     try:
         return registry().Quantity(_normalise(str(text)))
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError, TypeError) as exc:
+    except (
+        pint.errors.UndefinedUnitError,
+        pint.errors.DefinitionSyntaxError,
+        AttributeError,
+        TypeError,
+    ) as exc:
         raise UnitError(f"unknown unit {text!r} ({exc})") from None
     except Exception as exc:  # tokenizer errors on odd text
         raise UnitError(f"unknown unit {text!r}: {exc}") from None

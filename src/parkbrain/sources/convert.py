@@ -29,11 +29,24 @@ from parkbrain.store.base import CsvReadings
 DEFAULT_TZ = "Asia/Shanghai"
 #: Time formats tried after ISO 8601 (DuckDB strptime), year first; day-first ones are chosen from the data.
 TIME_FORMATS = (
-    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d",
-    "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日 %H时%M分", "%Y年%m月%d日",
-    "%Y%m%d%H%M%S", "%Y%m%d",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日 %H时%M分",
+    "%Y年%m月%d日",
+    "%Y%m%d%H%M%S",
+    "%Y%m%d",
 )
-DAY_FIRST = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y")
+DAY_FIRST = (
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+)
 MONTH_FIRST = ("%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y")
 _OFFSET = r"\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|z|[+-]\d\d(:?\d\d)?)$"
 _TRUE = ("1", "true", "t", "yes", "y", "是", "√", "✓", "对")
@@ -63,19 +76,32 @@ class Settings:
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
-            raise BadFile(display, f"unknown time zone {tz!r}", field="timezone",
-                          expected="an IANA name such as Asia/Shanghai") from None
+            raise BadFile(
+                display,
+                f"unknown time zone {tz!r}",
+                field="timezone",
+                expected="an IANA name such as Asia/Shanghai",
+            ) from None
         defaults = dict(mapping.get("defaults", {}))
         if options.park_id:
             defaults["park_id"] = options.park_id
         return cls(
-            display, options.table or mapping.get("table"), dict(mapping.get("columns", {})),
-            dict(mapping.get("points", {})), dict(mapping.get("units", {})), defaults,
-            mapping.get("layout"), tz, mapping.get("time_format"), options.crs or mapping.get("crs"),
+            display,
+            options.table or mapping.get("table"),
+            dict(mapping.get("columns", {})),
+            dict(mapping.get("points", {})),
+            dict(mapping.get("units", {})),
+            defaults,
+            mapping.get("layout"),
+            tz,
+            mapping.get("time_format"),
+            options.crs or mapping.get("crs"),
         )
 
 
-def convert_frame(frame: Frame, options: ImportOptions, mapping: dict[str, Any], context: ImportContext) -> Extract:
+def convert_frame(
+    frame: Frame, options: ImportOptions, mapping: dict[str, Any], context: ImportContext
+) -> Extract:
     """The canonical rows held by a frame."""
     settings = Settings.build(frame.display, options, mapping)
     _check_mapping_columns(frame, settings)
@@ -94,9 +120,13 @@ def _check_mapping_columns(frame: Frame, settings: Settings) -> None:
     for section in ("columns", "points", "units"):
         for name in getattr(settings, section):
             if name not in present:
-                raise BadFile(frame.display, f"the mapping's [{section}] names a column {name!r} the file does not have",
-                              line=frame.first_line - 1, field=name,
-                              expected=f"one of the file's columns: {', '.join(sorted(present))}")
+                raise BadFile(
+                    frame.display,
+                    f"the mapping's [{section}] names a column {name!r} the file does not have",
+                    line=frame.first_line - 1,
+                    field=name,
+                    expected=f"one of the file's columns: {', '.join(sorted(present))}",
+                )
 
 
 _NAIVE_ISO = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?")
@@ -104,7 +134,12 @@ _OFFSET_ISO = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?
 
 
 def bulk_readings(
-    path: Path, header: CsvHeader, display: str, options: ImportOptions, mapping: dict[str, Any], context: ImportContext
+    path: Path,
+    header: CsvHeader,
+    display: str,
+    options: ImportOptions,
+    mapping: dict[str, Any],
+    context: ImportContext,
 ) -> CsvReadings | None:
     """The bulk-load description of a plain long-form readings CSV, or None when it needs row-level care.
 
@@ -133,8 +168,15 @@ def bulk_readings(
     else:
         return None
     return CsvReadings(
-        str(path), header.delimiter, header.header_row, len(header.headers),
-        header.headers.index(found["point_id"]), ts_col, header.headers.index(found["value"]), ts_type, settings.tz,
+        str(path),
+        header.delimiter,
+        header.header_row,
+        len(header.headers),
+        header.headers.index(found["point_id"]),
+        ts_col,
+        header.headers.index(found["value"]),
+        ts_type,
+        settings.tz,
     )
 
 
@@ -145,21 +187,32 @@ def choose_table(frame: Frame, settings: Settings, context: ImportContext) -> tu
     """The target table and its columns found in the file (mapping first, then the aliases)."""
     candidates = [settings.table] if settings.table else list(REQUIRED)
     if settings.table and settings.table not in REQUIRED:
-        raise BadFile(frame.display, f"a table file cannot be imported as {settings.table!r}", field="--as",
-                      expected=f"one of {', '.join(REQUIRED)}")
+        raise BadFile(
+            frame.display,
+            f"a table file cannot be imported as {settings.table!r}",
+            field="--as",
+            expected=f"one of {', '.join(REQUIRED)}",
+        )
     scored = []
     for table in candidates:
         found = _found_columns(frame, settings, table)
         score = len(found) + (5 if any(c in found for c in IDENTIFYING[table]) else 0)
-        if table == "readings" and "ts" in found and ("value" not in found and _wide_columns(frame, settings, context, found)):
+        if (
+            table == "readings"
+            and "ts" in found
+            and ("value" not in found and _wide_columns(frame, settings, context, found))
+        ):
             score += 5
         scored.append((score, table, found))
     scored.sort(key=lambda s: -s[0])
     if settings.table:
         return scored[0][1], scored[0][2]
     if not scored or scored[0][0] < 6 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
-        raise BadFile(frame.display, "cannot tell which table this file is for",
-                      expected=f"--as one of {', '.join(REQUIRED)}, or recognised column names (see the README)")
+        raise BadFile(
+            frame.display,
+            "cannot tell which table this file is for",
+            expected=f"--as one of {', '.join(REQUIRED)}, or recognised column names (see the README)",
+        )
     return scored[0][1], scored[0][2]
 
 
@@ -177,7 +230,9 @@ def _found_columns(frame: Frame, settings: Settings, table: str) -> dict[str, He
     return found
 
 
-def _wide_columns(frame: Frame, settings: Settings, context: ImportContext, found: dict[str, Header]) -> dict[Header, str]:
+def _wide_columns(
+    frame: Frame, settings: Settings, context: ImportContext, found: dict[str, Header]
+) -> dict[Header, str]:
     """Wide readings: header → point_id, from [points] of the mapping or headers that are point ids."""
     used = set(found.values())
     known = {normal_key(p): p for p in context.points} if not settings.points else {}
@@ -242,7 +297,11 @@ class _Base:
         """SQL turning the text column into a UTC TIMESTAMPTZ (NULL where it does not parse)."""
         text = _text(col)
         tz = _q(self.settings.tz)
-        formats = [self.settings.time_format] if self.settings.time_format else list(TIME_FORMATS) + self._slash_formats(col)
+        formats = (
+            [self.settings.time_format]
+            if self.settings.time_format
+            else list(TIME_FORMATS) + self._slash_formats(col)
+        )
         fmts = "[" + ", ".join(_q(f) for f in formats) + "]"
         epoch = (
             f"CASE WHEN regexp_full_match({text}, '\\d{{13}}(\\.\\d+)?') THEN to_timestamp({text}::DOUBLE / 1000) "
@@ -284,22 +343,45 @@ class _Base:
 class ReadingsConverter(_Base):
     """Long (point_id, ts, value[, unit]) or wide (time + a column per point) readings."""
 
-    def __init__(self, frame: Frame, settings: Settings, context: ImportContext, found: dict[str, Header], extract: Extract) -> None:
-        self.frame, self.settings, self.context, self.found, self.extract = frame, settings, context, found, extract
+    def __init__(
+        self,
+        frame: Frame,
+        settings: Settings,
+        context: ImportContext,
+        found: dict[str, Header],
+        extract: Extract,
+    ) -> None:
+        self.frame, self.settings, self.context, self.found, self.extract = (
+            frame,
+            settings,
+            context,
+            found,
+            extract,
+        )
 
     def run(self) -> None:
         if "ts" not in self.found:
-            raise self.fail("no time column", self.frame.first_line - 1, "ts",
-                            "a column named 时间/ts/time/datetime, or a [columns] entry mapping one to ts")
+            raise self.fail(
+                "no time column",
+                self.frame.first_line - 1,
+                "ts",
+                "a column named 时间/ts/time/datetime, or a [columns] entry mapping one to ts",
+            )
         wide = _wide_columns(self.frame, self.settings, self.context, self.found)
-        layout = self.settings.layout or ("long" if "point_id" in self.found and "value" in self.found else "wide")
+        layout = self.settings.layout or (
+            "long" if "point_id" in self.found and "value" in self.found else "wide"
+        )
         if layout == "long":
             self._long()
         else:
             if not wide:
-                raise self.fail("no column is a known point", self.frame.first_line - 1, None,
-                                "point_id, ts and value columns (long form), or columns named after point ids "
-                                "or mapped in [points] of a mapping file (wide form)")
+                raise self.fail(
+                    "no column is a known point",
+                    self.frame.first_line - 1,
+                    None,
+                    "point_id, ts and value columns (long form), or columns named after point ids "
+                    "or mapped in [points] of a mapping file (wide form)",
+                )
             skipped = [h.raw for h in self.frame.headers if h not in wide and h not in self.found.values()]
             if skipped:
                 self.extract.notes.append(f"columns not imported (no point mapped): {', '.join(skipped)}")
@@ -312,11 +394,17 @@ class ReadingsConverter(_Base):
         self._register_points()
         missing = self.first_bad(f"{_text(point)} IS NULL")
         if missing:
-            raise self.fail("no point_id", missing[0], self.found["point_id"].raw, "the point the value belongs to")
+            raise self.fail(
+                "no point_id", missing[0], self.found["point_id"].raw, "the point the value belongs to"
+            )
         unknown = self.first_bad(f"{_text(point)} NOT IN (SELECT point_id FROM known)", point)
         if unknown:
-            raise self.fail(f"unknown point {unknown[1]!r}", unknown[0], self.found["point_id"].raw,
-                            "a point_id already in the park (import the points first)")
+            raise self.fail(
+                f"unknown point {unknown[1]!r}",
+                unknown[0],
+                self.found["point_id"].raw,
+                "a point_id already in the park (import the points first)",
+            )
         self._check_ts(ts)
         self._check_values(value, self.found["value"].raw)
         unit = self._unit_expr(self.found["value"], col(self.found["unit"]) if "unit" in self.found else None)
@@ -332,8 +420,12 @@ class ReadingsConverter(_Base):
         self._register_points()
         for header, point_id in wide.items():
             if point_id not in self.context.points:
-                raise self.fail(f"unknown point {point_id!r}", self.frame.first_line - 1, header.raw,
-                                "a point_id already in the park (import the points first)")
+                raise self.fail(
+                    f"unknown point {point_id!r}",
+                    self.frame.first_line - 1,
+                    header.raw,
+                    "a point_id already in the park (import the points first)",
+                )
         self._check_ts(ts)
         for header in wide:
             self._check_values(col(header), header.raw)
@@ -346,10 +438,15 @@ class ReadingsConverter(_Base):
 
     def _register_points(self) -> None:
         points = self.context.points
-        self.frame.engine.register("_known", pa.table({
-            "point_id": pa.array(list(points), pa.string()),
-            "unit": pa.array([p.get("unit") for p in points.values()], pa.string()),
-        }))
+        self.frame.engine.register(
+            "_known",
+            pa.table(
+                {
+                    "point_id": pa.array(list(points), pa.string()),
+                    "unit": pa.array([p.get("unit") for p in points.values()], pa.string()),
+                }
+            ),
+        )
         self.frame.engine.execute("CREATE OR REPLACE TABLE known AS SELECT * FROM _known")
         self.frame.engine.unregister("_known")
 
@@ -388,7 +485,8 @@ class ReadingsConverter(_Base):
         ]
         table = engine.execute(
             "SELECT point_id, ts, arg_min(value, rn) AS value FROM r GROUP BY point_id, ts"
-            if dupes.num_rows or self._has_repeats() else "SELECT point_id, ts, value FROM r"
+            if dupes.num_rows or self._has_repeats()
+            else "SELECT point_id, ts, value FROM r"
         ).to_arrow_table()
         self.extract.tables["readings"] = table
 
@@ -411,9 +509,13 @@ class ReadingsConverter(_Base):
                 scale, offset = units.conversion(given, target)
             except units.UnitError as exc:
                 line = self.first_unit_line(given, target)
-                raise self.fail(str(exc), line, "unit", f"a unit convertible to the point's unit {target!r}") from None
+                raise self.fail(
+                    str(exc), line, "unit", f"a unit convertible to the point's unit {target!r}"
+                ) from None
             scales.append((given, target, scale, offset))
-        engine.register("_scales", pa.table(list(map(list, zip(*scales))), names=["given", "target", "scale", "offset"]))
+        engine.register(
+            "_scales", pa.table(list(map(list, zip(*scales))), names=["given", "target", "scale", "offset"])
+        )
         engine.execute(
             "UPDATE r SET value = r.value * s.scale + s.offset FROM known k, _scales s "
             "WHERE k.point_id = r.point_id AND s.given = r.unit AND s.target = k.unit"
@@ -422,7 +524,8 @@ class ReadingsConverter(_Base):
 
     def first_unit_line(self, given: str, target: str) -> int | None:
         row = self.frame.engine.execute(
-            "SELECT min(rn) FROM r JOIN known k USING (point_id) WHERE r.unit = ? AND k.unit = ?", [given, target]
+            "SELECT min(rn) FROM r JOIN known k USING (point_id) WHERE r.unit = ? AND k.unit = ?",
+            [given, target],
         ).fetchall()[0]
         return self.frame.line_of(row[0]) if row and row[0] else None
 
@@ -433,9 +536,22 @@ class ReadingsConverter(_Base):
 class RegistryConverter(_Base):
     """Business records: one row per enterprise, building, device or point."""
 
-    def __init__(self, frame: Frame, settings: Settings, context: ImportContext, table: str,
-                 found: dict[str, Header], extract: Extract) -> None:
-        self.frame, self.settings, self.context, self.table, self.found = frame, settings, context, table, found
+    def __init__(
+        self,
+        frame: Frame,
+        settings: Settings,
+        context: ImportContext,
+        table: str,
+        found: dict[str, Header],
+        extract: Extract,
+    ) -> None:
+        self.frame, self.settings, self.context, self.table, self.found = (
+            frame,
+            settings,
+            context,
+            table,
+            found,
+        )
         self.extract = extract
         self.spec = table_spec(table)
 
@@ -451,7 +567,9 @@ class RegistryConverter(_Base):
         self._coordinates(rows)
         if self.table == "points":
             self._devices(rows)
-        self.extract.tables[self.table] = pa.Table.from_pylist([{k: v for k, v in r.items() if k != "__rn"} for r in rows])
+        self.extract.tables[self.table] = pa.Table.from_pylist(
+            [{k: v for k, v in r.items() if k != "__rn"} for r in rows]
+        )
 
     def _column_expr(self, name: str, type_: str) -> str | None:
         header = self.found.get(name)
@@ -472,7 +590,9 @@ class RegistryConverter(_Base):
                 try:
                     scale, offset = units.conversion(unit, target)
                 except units.UnitError as exc:
-                    raise self.fail(str(exc), self.frame.first_line - 1, header.raw, f"a unit convertible to {target}") from None
+                    raise self.fail(
+                        str(exc), self.frame.first_line - 1, header.raw, f"a unit convertible to {target}"
+                    ) from None
                 expr = f"({expr} * {scale!r} + {offset!r})"
             if type_ == "int":
                 return f"CASE WHEN {expr} = round({expr}) THEN {expr}::BIGINT END", "a whole number"
@@ -481,7 +601,10 @@ class RegistryConverter(_Base):
             t = ", ".join(_q(v) for v in _TRUE)
             f = ", ".join(_q(v) for v in _FALSE)
             low = f"lower(trim({col}))"
-            return f"CASE WHEN {low} IN ({t}) THEN true WHEN {low} IN ({f}) THEN false END", "是/否, yes/no, true/false or 1/0"
+            return (
+                f"CASE WHEN {low} IN ({t}) THEN true WHEN {low} IN ({f}) THEN false END",
+                "是/否, yes/no, true/false or 1/0",
+            )
         if type_ == "timestamp":
             return self.ts_expr(col), self.time_expected()
         return _text(col), "text"
@@ -495,10 +618,19 @@ class RegistryConverter(_Base):
             if row.get(column) is None and column != "park_id":
                 raise self.fail(f"no {column}", line, self._header_name(column), f"a value for {column}")
         if self.table == "points" and row.get("value_kind") not in ("cumulative", "interval", "instant"):
-            raise self.fail(f"{row.get('value_kind')!r} is not a value kind", line, self._header_name("value_kind"),
-                            "cumulative, interval or instant")
+            raise self.fail(
+                f"{row.get('value_kind')!r} is not a value kind",
+                line,
+                self._header_name("value_kind"),
+                "cumulative, interval or instant",
+            )
         if self.table == "points" and not units.is_known_unit(row["unit"]):
-            raise self.fail(f"unknown unit {row['unit']!r}", line, self._header_name("unit"), "a unit pint knows, e.g. kWh, m3, 万千瓦时")
+            raise self.fail(
+                f"unknown unit {row['unit']!r}",
+                line,
+                self._header_name("unit"),
+                "a unit pint knows, e.g. kWh, m3, 万千瓦时",
+            )
 
     def _derived_id(self, row: dict[str, Any], line: int) -> str:
         if self.table == "enterprises" and row.get("uscc"):
@@ -522,8 +654,12 @@ class RegistryConverter(_Base):
         have = [r for r in rows if r.get("lon") is not None or r.get("lat") is not None]
         for row in have:
             if row.get("lon") is None or row.get("lat") is None:
-                raise self.fail("a longitude without a latitude (or the reverse)", self.frame.line_of(row["__rn"]),
-                                self._header_name("lat" if row.get("lat") is None else "lon"), "both or neither")
+                raise self.fail(
+                    "a longitude without a latitude (or the reverse)",
+                    self.frame.line_of(row["__rn"]),
+                    self._header_name("lat" if row.get("lat") is None else "lon"),
+                    "both or neither",
+                )
         if have:
             self._to_wgs84(have)
         self._parks(rows)
@@ -551,11 +687,19 @@ class RegistryConverter(_Base):
         in_china = CHINA_LON[0] <= x <= CHINA_LON[1] and CHINA_LAT[0] <= y <= CHINA_LAT[1]
         swapped = CHINA_LON[0] <= y <= CHINA_LON[1] and CHINA_LAT[0] <= x <= CHINA_LAT[1]
         if swapped and not in_china:
-            raise self.fail(f"longitude {x} and latitude {y} look swapped", line, self._header_name("lon"),
-                            "longitude (经度, 73–136 in China) in the longitude column and latitude (纬度, 3–54) in the latitude column")
+            raise self.fail(
+                f"longitude {x} and latitude {y} look swapped",
+                line,
+                self._header_name("lon"),
+                "longitude (经度, 73–136 in China) in the longitude column and latitude (纬度, 3–54) in the latitude column",
+            )
         if not (-180 <= x <= 180 and -90 <= y <= 90):
-            raise self.fail(f"({x}, {y}) is not a longitude/latitude", line, self._header_name("lon"),
-                            "longitude −180…180 and latitude −90…90 (or give --crs for projected coordinates)")
+            raise self.fail(
+                f"({x}, {y}) is not a longitude/latitude",
+                line,
+                self._header_name("lon"),
+                "longitude −180…180 and latitude −90…90 (or give --crs for projected coordinates)",
+            )
 
     def _parks(self, rows: list[dict[str, Any]]) -> None:
         if "park_id" not in self.spec.column_names:
@@ -566,16 +710,24 @@ class RegistryConverter(_Base):
             if row.get("park_id") is None:
                 row["park_id"] = self._park_at(row, parks, line)
             elif row["park_id"] not in parks:
-                raise self.fail(f"unknown park {row['park_id']!r}", line, self._header_name("park_id"),
-                                "a park_id of the province (see `parkbrain sql \"SELECT park_id, name FROM parks\"`)")
+                raise self.fail(
+                    f"unknown park {row['park_id']!r}",
+                    line,
+                    self._header_name("park_id"),
+                    'a park_id of the province (see `parkbrain sql "SELECT park_id, name FROM parks"`)',
+                )
 
     def _devices(self, rows: list[dict[str, Any]]) -> None:
         """A point's device must be stored already (import devices first)."""
         known = self.context.ids("devices")
         for row in rows:
             if row["device_id"] not in known:
-                raise self.fail(f"unknown device {row['device_id']!r}", self.frame.line_of(row["__rn"]),
-                                self._header_name("device_id"), "a device_id already in the park (import the devices first)")
+                raise self.fail(
+                    f"unknown device {row['device_id']!r}",
+                    self.frame.line_of(row["__rn"]),
+                    self._header_name("device_id"),
+                    "a device_id already in the park (import the devices first)",
+                )
 
     def _park_at(self, row: dict[str, Any], parks: dict[str, dict[str, Any]], line: int) -> str:
         """The park whose boundary holds the row's coordinates, when exactly one does."""
@@ -584,12 +736,19 @@ class RegistryConverter(_Base):
 
             from parkbrain.model.geo import from_geojson
 
-            inside = [pid for pid, p in parks.items() if p.get("boundary")
-                      and contains_xy(from_geojson(p["boundary"]), row["lon"], row["lat"])]
+            inside = [
+                pid
+                for pid, p in parks.items()
+                if p.get("boundary") and contains_xy(from_geojson(p["boundary"]), row["lon"], row["lat"])
+            ]
             if len(inside) == 1:
                 return inside[0]
-        raise self.fail("no park_id", line, "park_id",
-                        "a park_id column, --park PARK_ID, [defaults] park_id, or coordinates inside one park's boundary")
+        raise self.fail(
+            "no park_id",
+            line,
+            "park_id",
+            "a park_id column, --park PARK_ID, [defaults] park_id, or coordinates inside one park's boundary",
+        )
 
 
 def _literal(value: Any) -> str:
@@ -598,4 +757,3 @@ def _literal(value: Any) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     return _q(str(value))
-

@@ -90,7 +90,9 @@ class CsvHeader:
         return _encoding_name(self.codec)
 
 
-def read_csv_header(path: Path, head: bytes, display: str, mapping: dict[str, Any], encoding: str | None) -> CsvHeader:
+def read_csv_header(
+    path: Path, head: bytes, display: str, mapping: dict[str, Any], encoding: str | None
+) -> CsvHeader:
     import csv
 
     codec = _codec(mapping.get("encoding") or encoding, head, display)
@@ -98,7 +100,9 @@ def read_csv_header(path: Path, head: bytes, display: str, mapping: dict[str, An
     header_row = int(mapping.get("header_row", 1))
     if len(lines) < header_row or not lines[header_row - 1].strip():
         raise BadFile(display, "the file has no header line", line=header_row, expected="a header line")
-    delim = mapping.get("delimiter") or sniff_delimiter("\n".join(lines[header_row - 1 :]), path.suffix.lower(), display)
+    delim = mapping.get("delimiter") or sniff_delimiter(
+        "\n".join(lines[header_row - 1 :]), path.suffix.lower(), display
+    )
     rows = list(csv.reader(lines[header_row - 1 : header_row + 50], delimiter=delim))
     rows[0][0] = rows[0][0].lstrip("\ufeff")
     return CsvHeader(codec, delim, header_row, _headers(rows[0], display, header_row), rows[1:-1] or rows[1:])
@@ -125,7 +129,9 @@ def read_csv_frame(path: Path, header: CsvHeader, display: str) -> Frame:
         raise _csv_error(exc, display, header_row, len(headers)) from None
     if engine.execute("SELECT count(*) FROM raw").fetchall()[0][0] == 0:
         frame.close()
-        raise BadFile(display, "the file has a header but no rows", line=header_row + 1, expected="at least one row")
+        raise BadFile(
+            display, "the file has a header but no rows", line=header_row + 1, expected="at least one row"
+        )
     return frame
 
 
@@ -147,9 +153,13 @@ def _headers(names: list[str], display: str, line: int) -> list[Header]:
     seen: dict[str, int] = {}
     for i, header in enumerate(headers):
         if not header.raw.strip():
-            raise BadFile(display, f"column {i + 1} has no name", line=line, expected="a name for every column")
+            raise BadFile(
+                display, f"column {i + 1} has no name", line=line, expected="a name for every column"
+            )
         if header.raw in seen:
-            raise BadFile(display, f"the column name {header.raw!r} appears twice", line=line, field=header.raw)
+            raise BadFile(
+                display, f"the column name {header.raw!r} appears twice", line=line, field=header.raw
+            )
         seen[header.raw] = i
     return headers
 
@@ -186,8 +196,11 @@ def read_excel_frame(path: Path, display: str, mapping: dict[str, Any]) -> Frame
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException …
-        raise BadFile(display, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})",
-                      expected="an Excel 2007+ .xlsx file") from None
+        raise BadFile(
+            display,
+            f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})",
+            expected="an Excel 2007+ .xlsx file",
+        ) from None
     try:
         sheet = _sheet(book, mapping.get("sheet"), display)
         header_row = int(mapping.get("header_row", 1))
@@ -205,8 +218,12 @@ def read_excel_frame(path: Path, display: str, mapping: dict[str, Any]) -> Frame
     body = [[_cell_text(c) for c in r[: len(names)]] + [None] * (len(names) - len(r)) for r in rows[1:]]
     for n, row in enumerate(rows[1:], start=header_row + 1):
         if any(not _blank(c) for c in row[len(names) :]):
-            raise BadFile(display, "a value lies right of the last named column", line=n,
-                          expected=f"{len(names)} columns, like the header row {header_row}")
+            raise BadFile(
+                display,
+                "a value lies right of the last named column",
+                line=n,
+                expected=f"{len(names)} columns, like the header row {header_row}",
+            )
     return _frame_from_rows(display, headers, body, header_row + 1, "row", None)
 
 
@@ -251,7 +268,9 @@ def read_jsonl_frame(path: Path, head: bytes, display: str) -> Frame:
                     rows.append(_json_object(text, display, number))
                     lines.append(number)
         except UnicodeDecodeError:
-            raise BadFile(display, "the text is not UTF-8", line=len(lines) + 1, expected="UTF-8 JSON") from None
+            raise BadFile(
+                display, "the text is not UTF-8", line=len(lines) + 1, expected="UTF-8 JSON"
+            ) from None
     if not rows:
         raise BadFile(display, "the file holds no JSON objects", expected="one JSON object a line")
     names = list(dict.fromkeys(k for row in rows for k in row))
@@ -266,11 +285,19 @@ def _json_object(text: str, display: str, number: int) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BadFile(display, f"broken JSON: {exc.msg} at column {exc.colno}", line=number,
-                      expected="one complete JSON object on each line") from None
+        raise BadFile(
+            display,
+            f"broken JSON: {exc.msg} at column {exc.colno}",
+            line=number,
+            expected="one complete JSON object on each line",
+        ) from None
     if not isinstance(value, dict):
-        raise BadFile(display, f"a JSON {type(value).__name__}, not an object", line=number,
-                      expected='an object such as {"point_id": …, "ts": …, "value": …}')
+        raise BadFile(
+            display,
+            f"a JSON {type(value).__name__}, not an object",
+            line=number,
+            expected='an object such as {"point_id": …, "ts": …, "value": …}',
+        )
     return value
 
 
@@ -285,7 +312,12 @@ def _json_text(value: Any) -> str | None:
 
 
 def _frame_from_rows(
-    display: str, headers: list[Header], body: list[list[str | None]], first: int, word: str, encoding: str | None
+    display: str,
+    headers: list[Header],
+    body: list[list[str | None]],
+    first: int,
+    word: str,
+    encoding: str | None,
 ) -> Frame:
     if not body:
         raise BadFile(display, "there is a header but no rows", line=first, expected="at least one row")

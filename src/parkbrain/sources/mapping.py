@@ -40,7 +40,17 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-SCALARS = ("table", "layout", "delimiter", "encoding", "timezone", "time_format", "crs", "sheet", "header_row")
+SCALARS = (
+    "table",
+    "layout",
+    "delimiter",
+    "encoding",
+    "timezone",
+    "time_format",
+    "crs",
+    "sheet",
+    "header_row",
+)
 TABLES = ("columns", "points", "units", "defaults")
 
 

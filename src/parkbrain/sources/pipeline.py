@@ -102,7 +102,9 @@ def ingest(
     if not path.is_file():
         raise BadFile(display, "no such file", expected="the path of a file to import")
     if options.table and options.table not in IMPORT_TABLES:
-        raise InvalidInput(f"--as: {options.table!r} is not a table files import into; expected one of {', '.join(IMPORT_TABLES)}")
+        raise InvalidInput(
+            f"--as: {options.table!r} is not a table files import into; expected one of {', '.join(IMPORT_TABLES)}"
+        )
     digest, size = file_sha256(path)
     chosen = source_named(source) if source else find_source(path, display)
     option_text = _option_text(options, chosen.name)
@@ -111,7 +113,9 @@ def ingest(
         say(f"{display} was imported before as {previous['import_id']}: nothing to do")
         return _unchanged(previous, display, digest, chosen.name, time.perf_counter() - clock)
     say(f"reading {display} ({size:,} bytes) as {chosen.name}")
-    job = _Job(store, display, digest, chosen.name, options, option_text, size, started, actor, clock, allow, say)
+    job = _Job(
+        store, display, digest, chosen.name, options, option_text, size, started, actor, clock, allow, say
+    )
     extract = chosen.read(path, options, _context(store))
     if extract.bulk is not None and hasattr(store, "load_readings_csv"):
         try:
@@ -141,9 +145,17 @@ class _Job:
 
     def result(self, extract: Extract) -> ImportResult:
         return ImportResult(
-            0, self.display, self.digest, self.source, extract.rows(), {}, notes=extract.notes,
-            source_crs=extract.source_crs, encoding=extract.encoding,
-            conflicts=extract.conflict_count, conflict_samples=list(extract.conflicts),
+            0,
+            self.display,
+            self.digest,
+            self.source,
+            extract.rows(),
+            {},
+            notes=extract.notes,
+            source_crs=extract.source_crs,
+            encoding=extract.encoding,
+            conflicts=extract.conflict_count,
+            conflict_samples=list(extract.conflicts),
         )
 
     def rows(self, extract: Extract) -> ImportResult:
@@ -163,11 +175,15 @@ class _Job:
             result.import_id = _next_import_id(self.store)
             written = self.store.load_readings_csv(extract.bulk, result.import_id)
             if self.allow is not None:
-                points = self.store.query("SELECT DISTINCT point_id FROM readings WHERE import_id = ?", [result.import_id])
+                points = self.store.query(
+                    "SELECT DISTINCT point_id FROM readings WHERE import_id = ?", [result.import_id]
+                )
                 self.allow({"readings": points}, self.display)
             result.rows_read = result.rows_written = {"readings": written.inserted}
             self.finish(result)
-        self.say(f"stored {written.inserted:,} readings in {time.perf_counter() - self.clock:.1f} s; rolling them up")
+        self.say(
+            f"stored {written.inserted:,} readings in {time.perf_counter() - self.clock:.1f} s; rolling them up"
+        )
         self.store.refresh_pending_rollups()
         return result
 
@@ -193,8 +209,13 @@ def file_sha256(path: Path) -> tuple[str, int]:
 def _option_text(options: ImportOptions, source: str) -> str:
     """The options that change what a file means, as canonical JSON (the idempotency key with the hash)."""
     chosen = {
-        "source": source, "table": options.table, "crs": options.crs, "timezone": options.timezone,
-        "park_id": options.park_id, "encoding": options.encoding, "mapping": options.mapping or None,
+        "source": source,
+        "table": options.table,
+        "crs": options.crs,
+        "timezone": options.timezone,
+        "park_id": options.park_id,
+        "encoding": options.encoding,
+        "mapping": options.mapping or None,
     }
     return json.dumps(chosen, sort_keys=True, ensure_ascii=False, default=str)
 
@@ -207,12 +228,22 @@ def _previous(store: Any, digest: str, option_text: str) -> dict[str, Any] | Non
     return rows[0] if rows else None
 
 
-def _unchanged(previous: dict[str, Any], display: str, digest: str, source: str, seconds: float) -> ImportResult:
+def _unchanged(
+    previous: dict[str, Any], display: str, digest: str, source: str, seconds: float
+) -> ImportResult:
     detail = json.loads(previous.get("detail") or "{}")
     return ImportResult(
-        previous["import_id"], display, digest, source, detail.get("rows_read", {}), {},
-        notes=[f"the same file was imported as {previous['import_id']} at {previous['finished_at']:%Y-%m-%d %H:%M:%S} UTC; nothing was added"],
-        unchanged=True, seconds=round(seconds, 3),
+        previous["import_id"],
+        display,
+        digest,
+        source,
+        detail.get("rows_read", {}),
+        {},
+        notes=[
+            f"the same file was imported as {previous['import_id']} at {previous['finished_at']:%Y-%m-%d %H:%M:%S} UTC; nothing was added"
+        ],
+        unchanged=True,
+        seconds=round(seconds, 3),
     )
 
 
@@ -235,7 +266,9 @@ def _context(store: Any) -> ImportContext:
 def _write_tables(store: Any, extract: Extract, import_id: int, display: str, result: ImportResult) -> None:
     unknown = set(extract.tables) - set(WRITE_ORDER)
     if unknown:
-        raise InvalidInput(f"the source returned rows for {', '.join(sorted(unknown))}, which imports do not write")
+        raise InvalidInput(
+            f"the source returned rows for {', '.join(sorted(unknown))}, which imports do not write"
+        )
     for table in WRITE_ORDER:
         rows = extract.tables.get(table)
         if rows is None or rows.num_rows == 0:
@@ -253,7 +286,11 @@ def _write_tables(store: Any, extract: Extract, import_id: int, display: str, re
 
 def _stamp(rows: pa.Table, table: str, import_id: int, data_source: str) -> pa.Table:
     """The rows with the lineage columns set (a source's own data_source is kept)."""
-    columns = set(table_spec(table).column_names) if table != "zones" else set(rows.column_names) | {"import_id", "data_source"}
+    columns = (
+        set(table_spec(table).column_names)
+        if table != "zones"
+        else set(rows.column_names) | {"import_id", "data_source"}
+    )
     rows = rows.select([c for c in rows.column_names if c in columns])
     n = rows.num_rows
     if "data_source" not in rows.column_names:
@@ -283,5 +320,7 @@ def _lineage_row(
         "rows_written": sum(result.rows_written.values()),
         "duplicates": result.duplicates,
         "conflicts": result.conflicts,
-        "detail": json.dumps(result.audit_detail() | {"notes": result.notes}, ensure_ascii=False, default=str),
+        "detail": json.dumps(
+            result.audit_detail() | {"notes": result.notes}, ensure_ascii=False, default=str
+        ),
     }

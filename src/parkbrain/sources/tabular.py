@@ -70,7 +70,7 @@ class ExcelSource:
 @dataclass(frozen=True)
 class JsonLinesSource:
     name: str = "jsonl"
-    title: str = "JSON Lines: one object a line, e.g. readings {\"point_id\", \"ts\", \"value\"}"
+    title: str = 'JSON Lines: one object a line, e.g. readings {"point_id", "ts", "value"}'
     suffixes: tuple[str, ...] = (".jsonl", ".ndjson")
 
     def sniff(self, path: Path, head: bytes) -> bool:

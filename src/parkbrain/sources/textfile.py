@@ -36,14 +36,18 @@ def parse_encoding(name: str) -> str:
     """The codec for a user-given encoding name; ``BadFile``-free ``ValueError`` if unsupported."""
     key = name.strip().lower().replace("_", "-")
     if key not in _ALIASES:
-        raise ValueError(f"encoding {name!r} is not supported; expected one of utf-8, utf-8-sig, gbk, gb18030")
+        raise ValueError(
+            f"encoding {name!r} is not supported; expected one of utf-8, utf-8-sig, gbk, gb18030"
+        )
     return _ALIASES[key]
 
 
 def detect_encoding(head: bytes, display: str) -> str:
     """UTF-8 (with or without BOM) or GB18030, from the first bytes of a file."""
     if looks_binary(head):
-        raise BadFile(display, "this is a binary file, not text", expected="a CSV/TSV text file (UTF-8 or GBK)")
+        raise BadFile(
+            display, "this is a binary file, not text", expected="a CSV/TSV text file (UTF-8 or GBK)"
+        )
     if head.startswith(codecs.BOM_UTF8):
         return UTF8_BOM
     if _decodes(head, UTF8):
@@ -95,7 +99,12 @@ def to_utf8_copy(path: Path, encoding: str, display: str) -> Path:
                 out.write(text)
         except UnicodeDecodeError:
             Path(out.name).unlink(missing_ok=True)
-            raise BadFile(display, "the text stops being GBK/GB18030", line=line + 1, expected="one encoding for the whole file") from None
+            raise BadFile(
+                display,
+                "the text stops being GBK/GB18030",
+                line=line + 1,
+                expected="one encoding for the whole file",
+            ) from None
     return Path(out.name)
 
 

@@ -193,7 +193,9 @@ def check_import(store: Any, tables: dict[str, pa.Table], principal: Principal, 
         if "park_id" in rows.column_names:
             others = {p for p in rows.column("park_id").to_pylist() if p != own}
             if others:
-                raise Forbidden(f"{display}: rows for park {sorted(others)[0]!r}; a {principal.role} imports only into {own}")
+                raise Forbidden(
+                    f"{display}: rows for park {sorted(others)[0]!r}; a {principal.role} imports only into {own}"
+                )
     _check_devices_in_park(store, tables, own, display)
 
 
@@ -203,7 +205,9 @@ def _check_devices_in_park(store: Any, tables: dict[str, pa.Table], own: str | N
         devices |= set(tables["points"].column("device_id").to_pylist())
     if "readings" in tables:
         point_ids = pc.unique(tables["readings"].column("point_id")).to_pylist()
-        rows = store.query_rows("SELECT DISTINCT device_id FROM points WHERE list_contains(?, point_id)", [point_ids])
+        rows = store.query_rows(
+            "SELECT DISTINCT device_id FROM points WHERE list_contains(?, point_id)", [point_ids]
+        )
         devices |= {r["device_id"] for r in rows}
     new = {r["device_id"] for r in tables["devices"].to_pylist()} if "devices" in tables else set()
     if not devices - new:

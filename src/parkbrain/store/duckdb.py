@@ -26,8 +26,16 @@ from parkbrain.store.sqlguard import check_readonly_select
 #: Day buckets follow the park's calendar: Asia/Shanghai midnight (UTC+8, no daylight saving).
 DAY_ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00:00+08'"
 #: Time zones without daylight saving since 1992, as fixed offsets (faster than a zone lookup per row).
-FIXED_OFFSET_HOURS = {"Asia/Shanghai": 8, "Asia/Chongqing": 8, "Asia/Hong_Kong": 8, "Asia/Taipei": 8,
-                      "Asia/Seoul": 9, "Asia/Tokyo": 9, "UTC": 0, "Etc/UTC": 0}
+FIXED_OFFSET_HOURS = {
+    "Asia/Shanghai": 8,
+    "Asia/Chongqing": 8,
+    "Asia/Hong_Kong": 8,
+    "Asia/Taipei": 8,
+    "Asia/Seoul": 9,
+    "Asia/Tokyo": 9,
+    "UTC": 0,
+    "Etc/UTC": 0,
+}
 #: How far back the rollup refresh looks for the reading before the first new one.
 ROLLUPS_MIGRATION = 2
 _MIGRATION_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -296,7 +304,9 @@ class DuckDBStore:
                 con.execute("DROP TABLE IF EXISTS _existing")
                 inserted = con.execute("SELECT count(*) FROM _new").fetchone()[0]
                 if import_id is None:
-                    con.execute("INSERT INTO readings (point_id, ts, value) SELECT * FROM _new ORDER BY point_id, ts")
+                    con.execute(
+                        "INSERT INTO readings (point_id, ts, value) SELECT * FROM _new ORDER BY point_id, ts"
+                    )
                 else:
                     con.execute(
                         "INSERT INTO readings (point_id, ts, value, import_id) "
@@ -318,7 +328,10 @@ class DuckDBStore:
         rows (known points, finite values, no duplicate in the file, nothing already stored in their
         span). Rollups are queued in ``rollups_pending`` for ``refresh_pending_rollups``.
         """
-        types = {i: "VARCHAR" for i in range(spec.width)} | {spec.ts_col: spec.ts_type, spec.value_col: "DOUBLE"}
+        types = {i: "VARCHAR" for i in range(spec.width)} | {
+            spec.ts_col: spec.ts_type,
+            spec.value_col: "DOUBLE",
+        }
         columns = "{" + ", ".join(f"'c{i}': '{t}'" for i, t in types.items()) + "}"
         ts = f"c{spec.ts_col}"
         if spec.ts_type == "TIMESTAMP":
