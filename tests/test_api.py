@@ -457,6 +457,7 @@ PUBLIC_ROUTES = {
     "/api/audit": "get",
     "/api/audit/verify": "get",
     "/api/imports": "post",
+    "/api/quality": "get",
     "/api/auth/login": "post",
     "/api/auth/logout": "post",
     "/api/auth/me": "get",

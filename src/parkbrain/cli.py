@@ -550,6 +550,20 @@ def imports_(limit: int, db: str, fmt: str) -> None:
     _print_rows(rows, cols, fmt)
 
 
+@cli.command()
+@click.option("--park", "park_id", default=None, help="One park's report (default: every park).")
+@DB_OPTION
+@FORMAT_OPTION
+@user_errors
+def quality(park_id: str | None, db: str, fmt: str) -> None:
+    """Data-quality report: completeness, validity, duplicates, timeliness, consistency, with the offending rows."""
+    args = {"park_id": park_id} if park_id else {}
+    if fmt == "json":
+        click.echo(json.dumps(_admin(db, "quality", **args), ensure_ascii=False, indent=2))
+    else:
+        click.echo(_admin(db, "quality_text", **args))
+
+
 def _with_db(db: str, local: Callable[[Park], Any], remote: Callable[..., Any]) -> Any:
     """Run on the file read-only, or through the server that holds it."""
     from pathlib import Path

@@ -30,6 +30,7 @@ from parkbrain.space.scope import check_import
 from parkbrain.store.base import INTERVALS, WriteResult
 
 if TYPE_CHECKING:
+    from parkbrain.analytics.quality import QualityReport
     from parkbrain.sources.pipeline import ImportResult
 from parkbrain.store.duckdb import DuckDBStore
 
@@ -615,6 +616,22 @@ class Park:
             [*params, limit, offset],
         )
 
+    def quality(self, park_id: str | None = None, now: datetime | None = None) -> QualityReport:
+        """The data-quality report of one park (or, for the province, all): scores and offending rows.
+
+        A park role gets its own park's report whatever ``park_id`` it asks for another park: 403.
+        """
+        from parkbrain.analytics.quality import compute_quality
+
+        self.require("quality")
+        if self.principal.role in PARK_ROLES:
+            if park_id not in (None, self.principal.park_id):
+                raise Forbidden(
+                    f"a {self.principal.role} reads its own park's report ({self.principal.park_id}) only"
+                )
+            park_id = self.principal.park_id
+        return compute_quality(self.store, park_id=park_id, now=now)
+
     def audit_entries(
         self, action: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[dict[str, Any]]:
@@ -636,6 +653,7 @@ _VERBS = {
     "export": "export data",
     "grant": "grant data",
     "import": "import files",
+    "quality": "read data-quality reports",
 }
 
 

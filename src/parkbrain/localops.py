@@ -30,6 +30,8 @@ OPS: dict[str, Callable[..., Any]] = {
     "grant_list": lambda park, **kw: park.grants(**kw),
     "import": lambda park, path, **kw: park.ingest(path, **kw).as_dict(),
     "import_list": lambda park, **kw: park.imports(**kw),
+    "quality": lambda park, **kw: park.quality(**kw).as_dict(),
+    "quality_text": lambda park, **kw: park.quality(**kw).to_text(),
 }
 
 #: Operations that write (the CLI opens the file read-write for these).

@@ -322,6 +322,12 @@ def create_app(park: Park, local_token: str | None = None, max_body: int = DEFAU
         """Imports (lineage), newest first: file name and SHA-256, time, who, rows, conflicts."""
         return p.imports(limit=limit, offset=offset)
 
+    @app.get("/api/quality", tags=["data space"])
+    def quality(p: ParkDep, park_id: Id | None = None) -> dict[str, Any]:
+        """Data-quality report: completeness, validity, duplicates, timeliness, consistency — scores
+        per table and per source, with the offending rows (park roles: their park)."""
+        return p.quality(park_id=park_id).as_dict()
+
     @app.get("/api/grants", tags=["data space"])
     def grants(p: ParkDep, active: bool = False) -> list[dict[str, Any]]:
         """Grants the caller's enterprise made, and grants made to the caller's party."""

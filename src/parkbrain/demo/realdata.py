@@ -93,8 +93,8 @@ def load_steel(path: Path, start: datetime, end: datetime) -> tuple[np.ndarray, 
 
 
 SKAB_SENSORS = {
-    "Accelerometer1RMS": ("vibration_rms_1", "g", "Sensor", "加速度计1 RMS"),
-    "Accelerometer2RMS": ("vibration_rms_2", "g", "Sensor", "加速度计2 RMS"),
+    "Accelerometer1RMS": ("vibration_rms_1", "g0", "Sensor", "加速度计1 RMS"),
+    "Accelerometer2RMS": ("vibration_rms_2", "g0", "Sensor", "加速度计2 RMS"),
     "Current": ("current", "A", "Current_Sensor", "电机电流"),
     "Pressure": ("pressure", "bar", "Pressure_Sensor", "泵后压力"),
     "Temperature": ("motor_temperature", "degC", "Temperature_Sensor", "电机温度"),

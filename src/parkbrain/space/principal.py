@@ -23,9 +23,11 @@ PARK_ROLES = frozenset({"park_admin", "park_operator"})
 
 #: Permissions each role has beyond reading what its scope shows it.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "province_admin": frozenset({"read", "manage_users", "audit", "telemetry", "export", "import"}),
-    "park_admin": frozenset({"read", "manage_users", "audit", "telemetry", "export", "import"}),
-    "park_operator": frozenset({"read", "telemetry", "export", "import"}),
+    "province_admin": frozenset(
+        {"read", "manage_users", "audit", "telemetry", "export", "import", "quality"}
+    ),
+    "park_admin": frozenset({"read", "manage_users", "audit", "telemetry", "export", "import", "quality"}),
+    "park_operator": frozenset({"read", "telemetry", "export", "import", "quality"}),
     "enterprise": frozenset({"read", "grant", "export"}),
     "integrator": frozenset({"read", "export"}),
     "device": frozenset({"telemetry"}),
