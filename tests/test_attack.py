@@ -75,7 +75,10 @@ def _bodies(world: World) -> dict[str, Any]:
         # a multipart upload: readings for the victim's meter, at a time it has none
         "/api/imports": {
             "__files__": {
-                "file": ("r.csv", f"point_id,ts,value\n{world.a_machine_point},2031-01-01 00:00,999\n".encode())
+                "file": (
+                    "r.csv",
+                    f"point_id,ts,value\n{world.a_machine_point},2031-01-01 00:00,999\n".encode(),
+                )
             }
         },
     }

@@ -256,7 +256,17 @@ def test_parse_time_names_the_field(text):
 
 # -- tables ---------------------------------------------------------------------------------------
 
-DESIGN_TABLES = {"zones", "regions", "parks", "buildings", "enterprises", "devices", "points", "readings", "alerts"}
+DESIGN_TABLES = {
+    "zones",
+    "regions",
+    "parks",
+    "buildings",
+    "enterprises",
+    "devices",
+    "points",
+    "readings",
+    "alerts",
+}
 ABSTRACT_TYPES = {"text", "int", "double", "bool", "timestamp", "json"}
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -91,23 +90,21 @@ def to_utf8_copy(path: Path, encoding: str, display: str) -> Path:
     """``path`` itself when it is UTF-8, else a temporary UTF-8 copy (the caller deletes it)."""
     if encoding in (UTF8, UTF8_BOM):
         return path
-    out = tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=path.suffix, delete=False, newline="")
-    with open(path, encoding=encoding, newline="") as src, out:
-        line = 0
-        try:
+    fd, name = tempfile.mkstemp(suffix=path.suffix, prefix="parkbrain-utf8-")
+    line = 0
+    try:
+        with (
+            open(fd, "w", encoding="utf-8", newline="") as out,
+            open(path, encoding=encoding, newline="") as src,
+        ):
             for line, text in enumerate(src, start=1):  # noqa: B007 - line is reported on error
                 out.write(text)
-        except UnicodeDecodeError:
-            Path(out.name).unlink(missing_ok=True)
-            raise BadFile(
-                display,
-                "the text stops being GBK/GB18030",
-                line=line + 1,
-                expected="one encoding for the whole file",
-            ) from None
-    return Path(out.name)
-
-
-def copy_to(src: Path, dest: Path) -> None:
-    with open(src, "rb") as a, open(dest, "wb") as b:
-        shutil.copyfileobj(a, b, 1 << 20)
+    except UnicodeDecodeError:
+        Path(name).unlink(missing_ok=True)
+        raise BadFile(
+            display,
+            "the text stops being GBK/GB18030",
+            line=line + 1,
+            expected="one encoding for the whole file",
+        ) from None
+    return Path(name)

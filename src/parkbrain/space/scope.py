@@ -189,7 +189,7 @@ def check_import(store: Any, tables: dict[str, pa.Table], principal: Principal, 
     for table in ("regions", "parks"):
         if table in tables and tables[table].num_rows:
             raise Forbidden(f"{display}: only the province may import {table}")
-    for table, rows in tables.items():
+    for rows in tables.values():
         if "park_id" in rows.column_names:
             others = {p for p in rows.column("park_id").to_pylist() if p != own}
             if others:
