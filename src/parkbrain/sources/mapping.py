@@ -10,6 +10,7 @@ A mapping file is TOML. Every key is optional::
     time_format = "%d/%m/%Y %H:%M"  # strptime format of the time column, when not ISO 8601
     crs = "GCJ02"                   # coordinates' CRS, as --crs
     sheet = "企业名录"               # Excel: the sheet to read (default: the first)
+    layer = "parks"                 # GeoPackage: the layer to read (needed when there are several)
     header_row = 1                  # Excel/CSV: the line holding the column names (1-based)
 
     [columns]                       # file column → canonical column
