@@ -492,7 +492,15 @@ def import_(file: str, db: str, fmt: str, **options: Any) -> None:
     path = str(Path(file).resolve())
     if fmt == "table":
         click.echo(f"Importing {file} into {db} …", err=True)
-    result = _admin(db, "import", path=path, display_name=Path(file).name, **options)
+    from parkbrain.server import read_lock
+
+    options.update(path=path, display_name=Path(file).name)
+    if read_lock(db) is None:  # on the file: show progress as it goes
+        with Park.open(db) as park:
+            progress = (lambda text: click.echo(f"  {text}", err=True)) if fmt == "table" else None
+            result = park.ingest(progress=progress, **options).as_dict()
+    else:
+        result = _admin(db, "import", **options)
     if fmt == "json":
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return

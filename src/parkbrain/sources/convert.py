@@ -474,7 +474,7 @@ class ReadingsConverter(_Base):
     def _finish(self) -> None:
         engine = self.frame.engine
         self._convert_units()
-        dupes = engine.execute(
+        dupes = engine.sql(
             "SELECT point_id, ts, list(DISTINCT value ORDER BY value) AS values, count(*) AS n FROM r "
             "GROUP BY point_id, ts HAVING count(DISTINCT value) > 1 ORDER BY point_id, ts"
         ).to_arrow_table()
@@ -483,7 +483,7 @@ class ReadingsConverter(_Base):
             {"point_id": d["point_id"], "ts": d["ts"].isoformat(), "values": d["values"], "where": "file"}
             for d in dupes.slice(0, 20).to_pylist()
         ]
-        table = engine.execute(
+        table = engine.sql(
             "SELECT point_id, ts, arg_min(value, rn) AS value FROM r GROUP BY point_id, ts"
             if dupes.num_rows or self._has_repeats()
             else "SELECT point_id, ts, value FROM r"
@@ -561,7 +561,7 @@ class RegistryConverter(_Base):
             expr = self._column_expr(column.name, column.type)
             if expr is not None:
                 selects.append(f"{expr} AS {column.name}")
-        rows = self.frame.engine.execute(f"SELECT {', '.join(selects)} FROM raw").to_arrow_table().to_pylist()
+        rows = self.frame.engine.sql(f"SELECT {', '.join(selects)} FROM raw").to_arrow_table().to_pylist()
         for row in rows:
             self._complete(row)
         self._coordinates(rows)
