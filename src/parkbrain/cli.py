@@ -572,6 +572,58 @@ def quality(park_id: str | None, db: str, fmt: str) -> None:
         click.echo(_admin(db, "quality_text", **args))
 
 
+@cli.group()
+def brick() -> None:
+    """Brick (brickschema.org) models of the park's devices and points."""
+
+
+BRICK_FORMATS = {"turtle": ".ttl", "json-ld": ".jsonld", "nt": ".nt", "xml": ".rdf"}
+
+
+@brick.command("export")
+@click.option("--park", "park_id", default=None, help="One park (default: every park).")
+@click.option(
+    "--out",
+    "out",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="File to write [brick-<park or province>.ttl].",
+)
+@click.option(
+    "--rdf-format",
+    "rdf_format",
+    type=click.Choice(list(BRICK_FORMATS)),
+    default="turtle",
+    show_default=True,
+    help="RDF serialisation.",
+)
+@click.option("--no-validate", is_flag=True, help="Skip the SHACL validation against the Brick shapes.")
+@DB_OPTION
+@user_errors
+def brick_export(park_id: str | None, out: str | None, rdf_format: str, no_validate: bool, db: str) -> None:
+    """Write the devices and points as a Brick model, each point referencing its time series; validated."""
+    from pathlib import Path
+
+    click.echo("Building the Brick model (the ontology loads in a few seconds) …", err=True)
+    args: dict[str, Any] = {"validate": not no_validate, "fmt": rdf_format}
+    if park_id:
+        args["park_id"] = park_id
+    result = _admin(db, "brick_export", **args)
+    path = Path(out or f"brick-{park_id or 'province'}{BRICK_FORMATS[rdf_format]}")
+    path.write_text(result["model"], encoding="utf-8")
+    counts = ", ".join(f"{n:,} {k}" for k, n in result["counts"].items())
+    click.echo(f"Wrote {path}: {counts}")
+    for warning in result["warnings"]:
+        click.echo(f"  warning: {warning}")
+    if result["valid"] is False:
+        click.echo(
+            f"Error: the model does not conform to the Brick shapes:\n{result['report'][:4000]}", err=True
+        )
+        sys.exit(1)
+    if result["valid"]:
+        click.echo("  valid against the Brick 1.5 shapes")
+
+
 def _with_db(db: str, local: Callable[[Park], Any], remote: Callable[..., Any]) -> Any:
     """Run on the file read-only, or through the server that holds it."""
     from pathlib import Path

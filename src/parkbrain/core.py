@@ -31,6 +31,7 @@ from parkbrain.store.base import INTERVALS, WriteResult
 
 if TYPE_CHECKING:
     from parkbrain.analytics.quality import QualityReport
+    from parkbrain.brick import BrickExport
     from parkbrain.sources.pipeline import ImportResult
 from parkbrain.store.duckdb import DuckDBStore
 
@@ -631,6 +632,24 @@ class Park:
                 )
             park_id = self.principal.park_id
         return compute_quality(self.store, park_id=park_id, now=now)
+
+    def export_brick(self, park_id: str | None = None, validate: bool = True) -> BrickExport:
+        """The park's devices and points as a Brick model, validated (province: any park or all;
+        park roles: their own park); audited as an export."""
+        from parkbrain.brick import export_brick
+
+        self.require("quality")
+        if self.principal.role in PARK_ROLES:
+            if park_id not in (None, self.principal.park_id):
+                raise Forbidden(
+                    f"a {self.principal.role} exports its own park ({self.principal.park_id}) only"
+                )
+            park_id = self.principal.park_id
+        result = export_brick(self.store, park_id, validate=validate)
+        self.audit.record(
+            self.principal, "export", "brick", park_id=park_id, detail={"counts": result.counts}
+        )
+        return result
 
     def audit_entries(
         self, action: str | None = None, limit: int = 100, offset: int = 0

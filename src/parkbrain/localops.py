@@ -18,6 +18,16 @@ def _user_create(park: Park, **kw: Any) -> dict[str, Any]:
     return {"user": user, "password": password}
 
 
+def _brick(result: Any, fmt: str) -> dict[str, Any]:
+    return {
+        "model": result.serialize(fmt),
+        "valid": result.valid,
+        "report": result.report,
+        "counts": result.counts,
+        "warnings": result.warnings,
+    }
+
+
 OPS: dict[str, Callable[..., Any]] = {
     "user_create": _user_create,
     "user_list": lambda park: park.users(),
@@ -32,10 +42,11 @@ OPS: dict[str, Callable[..., Any]] = {
     "import_list": lambda park, **kw: park.imports(**kw),
     "quality": lambda park, **kw: park.quality(**kw).as_dict(),
     "quality_text": lambda park, **kw: park.quality(**kw).to_text(),
+    "brick_export": lambda park, fmt="turtle", **kw: _brick(park.export_brick(**kw), fmt),
 }
 
 #: Operations that write (the CLI opens the file read-write for these).
-WRITES = frozenset({"user_create", "user_disable", "token_create", "token_revoke", "import"})
+WRITES = frozenset({"user_create", "user_disable", "token_create", "token_revoke", "import", "brick_export"})
 
 
 def run_op(park: Park, op: str, args: dict[str, Any]) -> Any:

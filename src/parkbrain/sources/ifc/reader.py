@@ -27,6 +27,7 @@ _BOM = b"\xef\xbb\xbf"
 _DATA_SECTION = re.compile(rb"(?m)^[ \t]*DATA[ \t]*(\([^;]*\))?[ \t]*;")
 _LOG_LINE = re.compile(r"^\[(error|warning)\](?: \[[^\]]*\])* (.*)$")
 _OFFSET = re.compile(r" at offset (\d+)$")
+_TOO_MANY = re.compile(r"Expected \d+ attribute values, found \d+ for instance #(\d+)")
 #: Element classes read as devices (each with its subclasses).
 DEVICE_CLASSES = ("IfcDistributionElement", "IfcBuildingElementProxy")
 _STRUCTURE = "ISO-10303-21; HEADER; … ENDSEC; DATA; … ENDSEC; END-ISO-10303-21;"
@@ -108,7 +109,7 @@ class IfcModel:
     buildings: tuple[IfcBuilding, ...]
     elements: tuple[IfcElement, ...]
     map_conversion: MapConversion | None
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # what IfcOpenShell logged as warnings while parsing
 
 
 def read_ifc(path: Path, display: str | None = None) -> IfcModel:
@@ -118,11 +119,13 @@ def read_ifc(path: Path, display: str | None = None) -> IfcModel:
     model, log = _open(path, display)
     _refuse_logged_errors(path, display, log)
     try:
-        return _walk(model, display)
+        return _walk(model, display, tuple(logged(log, "warning")))
     except BadFile:
         raise
     except Exception as exc:  # IfcOpenShell raises many kinds on inconsistent content
-        raise BadFile(display, f"the IFC content is inconsistent: {exc}", expected="a valid IFC model") from None
+        raise BadFile(
+            display, f"the IFC content is inconsistent: {exc}", expected="a valid IFC model"
+        ) from None
 
 
 # -- the file's structure ---------------------------------------------------------------------
@@ -140,13 +143,26 @@ def check_structure(path: Path, display: str) -> None:
         with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
             has_data = _DATA_SECTION.search(mm) is not None
     if not head.removeprefix(_BOM).lstrip().startswith(MAGIC):
-        raise BadFile(display, _not_step(head), line=1, expected="an IFC file in STEP format starting with ISO-10303-21;")
+        raise BadFile(
+            display,
+            _not_step(head),
+            line=1,
+            expected="an IFC file in STEP format starting with ISO-10303-21;",
+        )
     if not tail.endswith(TRAILER):
-        raise BadFile(display, "the file ends without END-ISO-10303-21;: it is truncated or not an IFC file",
-                      line=count_lines(path), expected=_STRUCTURE)
+        raise BadFile(
+            display,
+            "the file ends without END-ISO-10303-21;: it is truncated or not an IFC file",
+            line=count_lines(path),
+            expected=_STRUCTURE,
+        )
     if not tail[: -len(TRAILER)].rstrip().endswith(b"ENDSEC;"):
-        raise BadFile(display, "the DATA section is not closed by ENDSEC;: the file is damaged",
-                      line=count_lines(path), expected=_STRUCTURE)
+        raise BadFile(
+            display,
+            "the DATA section is not closed by ENDSEC;: the file is damaged",
+            line=count_lines(path),
+            expected=_STRUCTURE,
+        )
     if not has_data:
         raise BadFile(display, "the file has no DATA; section", expected=_STRUCTURE)
 
@@ -184,30 +200,59 @@ def _ifcopenshell() -> Any:
 def _open(path: Path, display: str) -> tuple[Any, str]:
     """The opened file and what IfcOpenShell logged while parsing it."""
     ifcopenshell = _ifcopenshell()
-    ifcopenshell.get_log()  # reading the log empties it
+    ifcopenshell.get_log()  # reading the log empties it (the log is per process, not per file)
     try:
         model = ifcopenshell.open(str(path))
     except ifcopenshell.SchemaError as exc:
-        raise BadFile(display, f"IfcOpenShell does not know this file's schema ({exc})",
-                      field="FILE_SCHEMA", expected="IFC2X3, IFC4 or IFC4X3") from None
+        raise BadFile(
+            display,
+            f"IfcOpenShell does not know this file's schema ({exc})",
+            field="FILE_SCHEMA",
+            expected="IFC2X3, IFC4 or IFC4X3",
+        ) from None
     except (ifcopenshell.Error, RuntimeError, OSError) as exc:
         raise BadFile(display, f"IfcOpenShell cannot parse the file: {exc}", expected=_STRUCTURE) from None
     return model, ifcopenshell.get_log()
 
 
+def logged(log: str, level: str) -> list[str]:
+    """The messages of one level (``error``, ``warning``) in IfcOpenShell's log text."""
+    return [m.group(2) for m in map(_LOG_LINE.match, log.splitlines()) if m and m.group(1) == level]
+
+
 def _refuse_logged_errors(path: Path, display: str, log: str) -> None:
-    errors = [m.group(2) for m in map(_LOG_LINE.match, log.splitlines()) if m and m.group(1) == "error"]
+    errors = logged(log, "error")
     if not errors:
         return
     first = errors[0]
     offset = _OFFSET.search(first)
     line = count_lines(path, int(offset.group(1))) if offset else None
+    problem = _OFFSET.sub("", first)
+    if "'ENDSEC' not found" in problem:  # the parser ran on to ENDSEC inside an unclosed instance
+        problem = "an entity instance is not closed (a missing ')', quote or ';')"
+        line = _unclosed_instance_line(path, logged(log, "warning")) or line
     more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-    raise BadFile(display, f"the IFC data is corrupt: {_OFFSET.sub('', first)}{more}", line=line,
-                  expected="entities of the file's schema whose references all exist")
+    raise BadFile(
+        display,
+        f"the IFC data is corrupt: {problem}{more}",
+        line=line,
+        expected="entities of the file's schema whose references all exist",
+    )
 
 
-def _walk(model: Any, display: str) -> IfcModel:
+def _unclosed_instance_line(path: Path, warnings: list[str]) -> int | None:
+    """The line of the instance IfcOpenShell found too many attribute values in, if it says."""
+    for warning in warnings:
+        if match := _TOO_MANY.search(warning):
+            start = re.compile(rb"^\s*#" + match.group(1).encode() + rb"\s*=")
+            with open(path, "rb") as fh:
+                for number, text in enumerate(fh, start=1):
+                    if start.match(text):
+                        return number
+    return None
+
+
+def _walk(model: Any, display: str, warnings: tuple[str, ...]) -> IfcModel:
     from ifcopenshell.util.unit import calculate_unit_scale
 
     length_m = float(calculate_unit_scale(model, "LENGTHUNIT"))
@@ -224,6 +269,7 @@ def _walk(model: Any, display: str) -> IfcModel:
         buildings=tuple(_building(b, units) for b in model.by_type("IfcBuilding")),
         elements=tuple(_element(e, units) for e in _device_elements(model)),
         map_conversion=_map_conversion(model),
+        warnings=warnings,
     )
 
 
@@ -304,7 +350,9 @@ def _space(space: Any, units: _Units) -> IfcSpace:
         guid=space.GlobalId,
         name=space.LongName or space.Name,
         storey_guid=storey.GlobalId if storey is not None and storey.is_a("IfcBuildingStorey") else None,
-        area_m2=_area(space, units, ("GrossFloorArea", "NetFloorArea"), ("GrossPlannedArea", "NetPlannedArea")),
+        area_m2=_area(
+            space, units, ("GrossFloorArea", "NetFloorArea"), ("GrossPlannedArea", "NetPlannedArea")
+        ),
     )
 
 
@@ -354,7 +402,7 @@ def _element(element: Any, units: _Units) -> IfcElement:
 def _ancestry(element: Any) -> tuple[str, ...]:
     import ifcopenshell.ifcopenshell_wrapper as wrapper
 
-    schema = wrapper.schema_by_name(element.is_a(True).split(".")[0])
+    schema = wrapper.schema_by_name(element.file.schema_identifier)
     declaration = schema.declaration_by_name(element.is_a())
     names = []
     while declaration is not None and declaration.name() != "IfcProduct":
