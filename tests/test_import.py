@@ -478,3 +478,80 @@ def test_rollups_left_pending_by_a_crash_are_refreshed_at_the_next_open(tmp_path
         assert p.store.count("readings") == 48 and p.store.count("readings_15m") == 0
     with Park.open(db) as p:
         assert p.store.count("rollups_pending") == 0 and p.store.count("readings_15m") == 48
+
+
+# -- every source through Park.ingest: bad files change nothing, good ones import once -------------
+
+IFC = SHARED_DATA / "ifc-samples"
+GUANGXI = SHARED_DATA / "guangxi-boundaries" / "guangxi_province_prefectures.geojson"
+
+
+def _cut(path: Path, tmp_path: Path, fraction: float = 0.5) -> Path:
+    data = path.read_bytes()
+    out = tmp_path / f"cut-{path.name}"
+    out.write_bytes(data[: int(len(data) * fraction)])
+    return out
+
+
+def _swapped_geojson(tmp_path: Path) -> Path:
+    ring = [[22.75, 108.30], [22.75, 108.45], [22.88, 108.45], [22.88, 108.30], [22.75, 108.30]]
+    feature = {
+        "type": "Feature",
+        "properties": {"park_id": "nn-new", "园区名称": "新园区", "region_code": "450100"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    path = tmp_path / "parks.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
+    return path
+
+
+BAD_OTHER = {
+    "truncated IFC": (
+        lambda t: _cut(IFC / "air-terminal-element.ifc", t),
+        {"park_id": "nn-etdz"},
+        "cut-air-terminal-element.ifc",
+    ),
+    "broken GeoJSON": (lambda t: _cut(GUANGXI, t, 0.3), {}, "line"),
+    "swapped GeoJSON": (_swapped_geojson, {"table": "parks"}, "feature 1"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_OTHER, ids=list(BAD_OTHER))
+def test_bad_gis_and_bim_files_change_nothing(park, tmp_path, case):
+    make, options, where = BAD_OTHER[case]
+    before = counts(park) | {"regions": park.store.count("regions"), "parks": park.store.count("parks")}
+    with pytest.raises(BadFile) as err:
+        park.ingest(make(tmp_path), **options)
+    assert where in str(err.value), str(err.value)
+    assert (
+        counts(park) | {"regions": park.store.count("regions"), "parks": park.store.count("parks")} == before
+    )
+
+
+@pytest.mark.parametrize("sample", ["air-terminal-element.ifc", "geographic-referencing.ifc"])
+def test_both_ifc_samples_import_once_with_lineage(park, sample):
+    first = park.ingest(IFC / sample, park_id="nn-etdz")
+    assert first.rows_written.get("buildings", 0) >= 1
+    rows = park.store.query_rows("SELECT ifc_guid, import_id, data_source FROM buildings")
+    assert rows and all(r["ifc_guid"] and r["import_id"] == first.import_id for r in rows)
+    assert rows[0]["data_source"] == f"file:{sample}"
+    assert park.ingest(IFC / sample, park_id="nn-etdz").unchanged
+
+
+def test_cli_brick_export_writes_a_valid_model(tmp_path):
+    db = tmp_path / "p.duckdb"
+    with Park.open(db) as p:
+        seed(p)
+    out = tmp_path / "park.ttl"
+    result = CliRunner().invoke(
+        cli, ["brick", "export", "--db", str(db), "--park", "nn-etdz", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "valid against the Brick 1.5 shapes" in result.output
+    text = out.read_text(encoding="utf-8")
+    assert 'ref:hasTimeseriesId "m1-kwh"' in text and "q1-m3" not in text  # one park only
+    with Park.open(db, read_only=True) as p:
+        assert p.store.query_rows("SELECT action, target FROM audit_log")[-1] == {
+            "action": "export",
+            "target": "brick",
+        }
