@@ -575,10 +575,7 @@ class Park:
         from parkbrain.sources.pipeline import ingest
 
         self.require("import")
-        if park_id is not None and self.principal.role in PARK_ROLES and park_id != self.principal.park_id:
-            raise Forbidden(
-                f"a {self.principal.role} imports into its own park ({self.principal.park_id}) only"
-            )
+        park_id = self._own_park(park_id, "imports into")
         if isinstance(mapping, (str, Path)):
             mapping = load_mapping(mapping)
         elif mapping is not None:
@@ -588,7 +585,7 @@ class Park:
             mapping=mapping,
             crs=crs,
             timezone=timezone,
-            park_id=park_id or (self.principal.park_id if self.principal.role in PARK_ROLES else None),
+            park_id=park_id,
             encoding=encoding,
             display_name=display_name,
         )
@@ -617,6 +614,14 @@ class Park:
             [*params, limit, offset],
         )
 
+    def _own_park(self, park_id: str | None, verb: str) -> str | None:
+        """The park a park role's request is about: its own (another is refused); any for the province."""
+        if self.principal.role not in PARK_ROLES:
+            return park_id
+        if park_id not in (None, self.principal.park_id):
+            raise Forbidden(f"a {self.principal.role} {verb} its own park ({self.principal.park_id}) only")
+        return self.principal.park_id
+
     def quality(self, park_id: str | None = None, now: datetime | None = None) -> QualityReport:
         """The data-quality report of one park (or, for the province, all): scores and offending rows.
 
@@ -625,13 +630,7 @@ class Park:
         from parkbrain.analytics.quality import compute_quality
 
         self.require("quality")
-        if self.principal.role in PARK_ROLES:
-            if park_id not in (None, self.principal.park_id):
-                raise Forbidden(
-                    f"a {self.principal.role} reads its own park's report ({self.principal.park_id}) only"
-                )
-            park_id = self.principal.park_id
-        return compute_quality(self.store, park_id=park_id, now=now)
+        return compute_quality(self.store, park_id=self._own_park(park_id, "reads"), now=now)
 
     def export_brick(self, park_id: str | None = None, validate: bool = True) -> BrickExport:
         """The park's devices and points as a Brick model, validated (province: any park or all;
@@ -639,12 +638,7 @@ class Park:
         from parkbrain.brick import export_brick
 
         self.require("quality")
-        if self.principal.role in PARK_ROLES:
-            if park_id not in (None, self.principal.park_id):
-                raise Forbidden(
-                    f"a {self.principal.role} exports its own park ({self.principal.park_id}) only"
-                )
-            park_id = self.principal.park_id
+        park_id = self._own_park(park_id, "exports")
         result = export_brick(self.store, park_id, validate=validate)
         self.audit.record(
             self.principal, "export", "brick", park_id=park_id, detail={"counts": result.counts}

@@ -24,6 +24,7 @@ from parkbrain.model.tables import table_spec
 from parkbrain.sources.base import Extract, ImportContext, ImportOptions
 from parkbrain.sources.frames import CsvHeader, Frame
 from parkbrain.sources.headers import IDENTIFYING, REQUIRED, Header, column_unit, normal_key, recognise
+from parkbrain.sources.mapping import mapping_defaults
 from parkbrain.store.base import CsvReadings
 
 DEFAULT_TZ = "Asia/Shanghai"
@@ -82,9 +83,7 @@ class Settings:
                 field="timezone",
                 expected="an IANA name such as Asia/Shanghai",
             ) from None
-        defaults = dict(mapping.get("defaults", {}))
-        if options.park_id:
-            defaults["park_id"] = options.park_id
+        defaults = mapping_defaults(mapping, options.park_id)
         return cls(
             display,
             options.table or mapping.get("table"),

@@ -23,6 +23,7 @@ from parkbrain.model.tables import table_spec
 from parkbrain.sources.base import ImportOptions
 from parkbrain.sources.gis_geometry import Feature
 from parkbrain.sources.headers import parse_header
+from parkbrain.sources.mapping import mapping_defaults
 from parkbrain.sources.textfile import parse_encoding
 
 GIS_TABLES = ("regions", "parks", "zones", "buildings")
@@ -113,9 +114,7 @@ class GisSettings:
     @classmethod
     def build(cls, display: str, options: ImportOptions) -> GisSettings:
         mapping = dict(options.mapping or {})
-        defaults = dict(mapping.get("defaults", {}))
-        if options.park_id:
-            defaults["park_id"] = options.park_id
+        defaults = mapping_defaults(mapping, options.park_id)
         return cls(
             display,
             options.table or mapping.get("table"),

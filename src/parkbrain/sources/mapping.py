@@ -92,3 +92,11 @@ def check_mapping(data: Mapping[str, Any], where: str = "mapping") -> dict[str, 
     if data.get("layout") not in (None, "long", "wide"):
         raise InvalidInput(f"{where}: layout must be 'long' or 'wide'; got {data['layout']!r}")
     return dict(data)
+
+
+def mapping_defaults(mapping: Mapping[str, Any], park_id: str | None) -> dict[str, Any]:
+    """The mapping's [defaults], with the park given on the command line (--park) winning."""
+    defaults = dict(mapping.get("defaults", {}))
+    if park_id:
+        defaults["park_id"] = park_id
+    return defaults
