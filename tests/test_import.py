@@ -453,7 +453,7 @@ def test_the_bulk_path_stores_exactly_what_the_row_path_stores(tmp_path):
         from parkbrain.sources.base import ImportOptions
         from parkbrain.sources.pipeline import ingest
 
-        ingest(rows.store, path, ImportOptions(bulk=False), "system")
+        ingest(rows.store, path, ImportOptions(), "system", bulk=False)
         assert _state(bulk) == _state(rows) and len(_state(bulk)["readings"]) == 48
 
 

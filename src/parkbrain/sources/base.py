@@ -25,7 +25,6 @@ from typing import Any, Protocol, runtime_checkable
 import pyarrow as pa
 
 from parkbrain.errors import BadFile, ConfigError
-from parkbrain.store.base import CsvReadings
 
 ENTRY_POINT_GROUP = "parkbrain.sources"
 #: Tables an import may write (the canonical ones that hold data, plus zones).
@@ -45,7 +44,6 @@ class ImportOptions:
     park_id: str | None = None  # --park: for rows that do not name their park
     encoding: str | None = None  # --encoding: when detection should be overridden
     display_name: str | None = None  # the name errors and lineage use (an upload's original name)
-    bulk: bool = True  # let a source hand a plain long-form readings file to the store's bulk loader
 
 
 @dataclass
@@ -94,7 +92,6 @@ class Extract:
     conflicts: list[dict[str, Any]] = field(default_factory=list)  # same key, different values, in the file
     conflict_count: int = 0
     notes: list[str] = field(default_factory=list)  # what a person should know (repairs, skipped parts)
-    bulk: CsvReadings | None = None  # instead of tables: a file the store may load natively
 
     def rows(self) -> dict[str, int]:
         return {name: table.num_rows for name, table in self.tables.items()}
@@ -113,6 +110,9 @@ class Source(Protocol):
 
     def read(self, path: Path, options: ImportOptions, context: ImportContext) -> Extract:
         """Read and validate the whole file; raise ``BadFile`` on the first thing wrong."""
+
+    # Optional capability: ``bulk_spec(path, options, context) -> CsvReadings | None`` describes a
+    # plain readings file that a store with ``load_readings_csv`` may load natively (see tabular.py).
 
 
 @cache

@@ -18,7 +18,8 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from parkbrain.sources.base import (
     find_source,
     source_named,
 )
-from parkbrain.store.base import BulkRefused
+from parkbrain.store.base import BulkRefused, CsvReadings
 
 #: The order tables are written in, parents first.
 WRITE_ORDER = IMPORT_TABLES
@@ -89,8 +90,11 @@ def ingest(
     source: str | None = None,
     allow: Allow | None = None,
     progress: Progress | None = None,
+    bulk: bool = True,
 ) -> ImportResult:
     """Import one file into ``store`` on behalf of ``actor``; see the module docstring for the guarantees.
+
+    ``bulk=False`` keeps a plain readings CSV off the store's bulk loader (row-level checks only).
 
     The caller records the audit entry (``ImportResult.audit_detail()``) once this returns.
     """
@@ -105,25 +109,52 @@ def ingest(
         raise InvalidInput(
             f"--as: {options.table!r} is not a table files import into; expected one of {', '.join(IMPORT_TABLES)}"
         )
-    digest, size = file_sha256(path)
     chosen = source_named(source) if source else find_source(path, display)
-    option_text = _option_text(options, chosen.name)
-    previous = _previous(store, digest, option_text)
-    if previous:
-        say(f"{display} was imported before as {previous['import_id']}: nothing to do")
-        return _unchanged(previous, display, digest, chosen.name, time.perf_counter() - clock)
-    say(f"reading {display} ({size:,} bytes) as {chosen.name}")
-    job = _Job(
-        store, display, digest, chosen.name, options, option_text, size, started, actor, clock, allow, say
-    )
-    extract = chosen.read(path, options, _context(store))
-    if extract.bulk is not None and hasattr(store, "load_readings_csv"):
-        try:
-            return job.bulk(extract)
-        except BulkRefused as why:
-            say(f"checking row by row ({why})")
-            extract = chosen.read(path, replace(options, bulk=False), _context(store))
-    return job.rows(extract)
+    size = path.stat().st_size
+    with ThreadPoolExecutor(1) as pool:
+        hashing = pool.submit(file_sha256, path)  # beside a bulk load: the hash costs no extra time
+        spec = _bulk_spec(chosen, store, path, options, bulk)
+        if spec is None:
+            hashing.result()
+        job = _Job(
+            store,
+            display,
+            hashing,
+            chosen.name,
+            options,
+            _option_text(options, chosen.name),
+            size,
+            started,
+            actor,
+            clock,
+            allow,
+            say,
+        )
+        if spec is None and (previous := job.previous()):
+            return job.unchanged(previous)
+        say(f"reading {display} ({size:,} bytes) as {chosen.name}")
+        if spec is not None:
+            try:
+                return job.bulk(spec)
+            except _AlreadyImported as seen:
+                return job.unchanged(seen.previous)
+            except BulkRefused as why:
+                if previous := job.previous():
+                    return job.unchanged(previous)
+                say(f"checking row by row ({why})")
+        return job.rows(chosen.read(path, options, _context(store)))
+
+
+def _bulk_spec(source: Any, store: Any, path: Path, options: ImportOptions, bulk: bool) -> CsvReadings | None:
+    """The bulk-load description of the file when the source and the store both can do it."""
+    if not bulk or not hasattr(source, "bulk_spec") or not hasattr(store, "load_readings_csv"):
+        return None
+    return source.bulk_spec(path, options, _context(store))
+
+
+class _AlreadyImported(Exception):
+    def __init__(self, previous: dict[str, Any]) -> None:
+        self.previous = previous
 
 
 @dataclass
@@ -132,7 +163,7 @@ class _Job:
 
     store: Any
     display: str
-    digest: str
+    hashing: Future[tuple[str, int]]
     source: str
     options: ImportOptions
     option_text: str
@@ -143,11 +174,23 @@ class _Job:
     allow: Allow | None
     say: Progress
 
+    @property
+    def digest(self) -> str:
+        return self.hashing.result()[0]
+
+    def previous(self) -> dict[str, Any] | None:
+        """The earlier import of the same file with the same options, if any."""
+        return _previous(self.store, self.digest, self.option_text)
+
+    def unchanged(self, previous: dict[str, Any]) -> ImportResult:
+        self.say(f"{self.display} was imported before as import {previous['import_id']}: nothing to do")
+        return _unchanged(previous, self.display, self.digest, self.source, time.perf_counter() - self.clock)
+
     def result(self, extract: Extract) -> ImportResult:
         return ImportResult(
             0,
             self.display,
-            self.digest,
+            "",
             self.source,
             extract.rows(),
             {},
@@ -169,11 +212,13 @@ class _Job:
             self.finish(result)
         return result
 
-    def bulk(self, extract: Extract) -> ImportResult:
-        result = self.result(extract)
+    def bulk(self, spec: CsvReadings) -> ImportResult:
+        result = self.result(Extract(encoding="UTF-8"))
         with self.store.transaction():
             result.import_id = _next_import_id(self.store)
-            written = self.store.load_readings_csv(extract.bulk, result.import_id)
+            written = self.store.load_readings_csv(spec, result.import_id)
+            if previous := self.previous():  # the hash was computed beside the load
+                raise _AlreadyImported(previous)
             if self.allow is not None:
                 points = self.store.query(
                     "SELECT DISTINCT point_id FROM readings WHERE import_id = ?", [result.import_id]
@@ -188,6 +233,7 @@ class _Job:
         return result
 
     def finish(self, result: ImportResult) -> None:
+        result.file_sha256 = self.digest
         result.seconds = round(time.perf_counter() - self.clock, 3)
         row = _lineage_row(result, self.options, self.option_text, self.size, self.started, self.actor)
         self.store.write("imports", [row], mode="append")

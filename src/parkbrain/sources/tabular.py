@@ -19,6 +19,7 @@ from parkbrain.sources.frames import (
     read_excel_frame,
     read_jsonl_frame,
 )
+from parkbrain.store.base import CsvReadings
 
 
 def _convert(frame: Frame, options: ImportOptions, context: ImportContext) -> Extract:
@@ -46,11 +47,15 @@ class CsvSource:
         with open(path, "rb") as fh:
             head = fh.read(64 * 1024)
         header = read_csv_header(path, head, display, mapping, options.encoding)
-        if options.bulk:
-            spec = bulk_readings(path, header, display, options, mapping, context)
-            if spec is not None:
-                return Extract(encoding=header.encoding, bulk=spec)
         return _convert(read_csv_frame(path, header, display), options, context)
+
+    def bulk_spec(self, path: Path, options: ImportOptions, context: ImportContext) -> CsvReadings | None:
+        """A plain long-form readings file, described for the store's bulk loader (else None)."""
+        mapping, display = dict(options.mapping or {}), _display(path, options)
+        with open(path, "rb") as fh:
+            head = fh.read(64 * 1024)
+        header = read_csv_header(path, head, display, mapping, options.encoding)
+        return bulk_readings(path, header, display, options, mapping, context)
 
 
 @dataclass(frozen=True)
