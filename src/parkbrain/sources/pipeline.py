@@ -114,8 +114,6 @@ def ingest(
     with ThreadPoolExecutor(1) as pool:
         hashing = pool.submit(file_sha256, path)  # beside a bulk load: the hash costs no extra time
         spec = _bulk_spec(chosen, store, path, options, bulk)
-        if spec is None:
-            hashing.result()
         job = _Job(
             store,
             display,
@@ -286,7 +284,7 @@ def _unchanged(
         detail.get("rows_read", {}),
         {},
         notes=[
-            f"the same file was imported as {previous['import_id']} at {previous['finished_at']:%Y-%m-%d %H:%M:%S} UTC; nothing was added"
+            f"the same file was imported as import {previous['import_id']} at {previous['finished_at']:%Y-%m-%d %H:%M:%S} UTC; nothing was added"
         ],
         unchanged=True,
         seconds=round(seconds, 3),
