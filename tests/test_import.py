@@ -555,3 +555,33 @@ def test_cli_brick_export_writes_a_valid_model(tmp_path):
             "action": "export",
             "target": "brick",
         }
+
+
+@pytest.mark.parametrize("budget", [800_000_000, 1], ids=["bitmaps", "hashes"])
+@pytest.mark.parametrize(
+    "times",
+    [("00:00:00", "00:15:00"), ("00:00:07", "00:00:09"), ("00:00:00.250", "00:00:00.500")],
+    ids=["minutes", "seconds", "sub-second"],
+)
+def test_the_bulk_duplicate_check_is_exact(tmp_path, monkeypatch, budget, times):
+    import parkbrain.store.duckdb as duck
+    from parkbrain.store.base import BulkRefused, CsvReadings
+
+    monkeypatch.setattr(duck, "BITMAP_BUDGET_BITS", budget)
+    a, b = times
+    rows = [("m1-kw", a), ("m1-kw", b), ("m1-kwh", a), ("m1-kwh", "23:59:00")]
+    clean = write(
+        tmp_path, "clean.csv", "point_id,ts,value\n" + "".join(f"{p},2026-11-01 {t},1\n" for p, t in rows)
+    )
+    dup = write(tmp_path, "dup.csv", clean.read_text() + f"m1-kw,2026-11-01 {b},1\n")
+    for path, refused in ((clean, False), (dup, True)):
+        with Park(memory=True) as p:
+            seed(p)
+            spec = CsvReadings(str(path), ",", 1, 3, 0, 1, 2, "TIMESTAMP", "Asia/Shanghai")
+            if refused:
+                with pytest.raises(BulkRefused, match="duplicate"), p.store.transaction():
+                    p.store.load_readings_csv(spec, 1)
+                assert p.store.count("readings") == 0
+            else:
+                with p.store.transaction():
+                    assert p.store.load_readings_csv(spec, 1).inserted == 4
