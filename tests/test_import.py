@@ -472,7 +472,7 @@ def test_rollups_left_pending_by_a_crash_are_refreshed_at_the_next_open(tmp_path
     with Park.open(db) as p:
         seed(p)
         csv = write(tmp_path, "long.csv", LONG)
-        spec = CsvReadings(str(csv), ",", 1, 3, 0, 1, 2, "TIMESTAMP", "Asia/Shanghai")
+        spec = CsvReadings(str(csv), ",", 1, 3, 0, 1, 2, "%Y-%m-%d %H:%M:%S", "Asia/Shanghai")
         with p.store.transaction():
             p.store.load_readings_csv(spec, 1)  # committed, then "the process dies" before the refresh
         assert p.store.count("readings") == 48 and p.store.count("readings_15m") == 0
@@ -569,7 +569,7 @@ def test_the_bulk_duplicate_check_is_exact(tmp_path, monkeypatch, budget, times)
 
     monkeypatch.setattr(duck, "BITMAP_BUDGET_BITS", budget)
     a, b = times
-    rows = [("m1-kw", a), ("m1-kw", b), ("m1-kwh", a), ("m1-kwh", "23:59:00")]
+    rows = [("m1-kw", a), ("m1-kw", b), ("m1-kwh", a), ("m1-kwh", "23:59:00" + a[8:])]
     clean = write(
         tmp_path, "clean.csv", "point_id,ts,value\n" + "".join(f"{p},2026-11-01 {t},1\n" for p, t in rows)
     )
@@ -577,7 +577,8 @@ def test_the_bulk_duplicate_check_is_exact(tmp_path, monkeypatch, budget, times)
     for path, refused in ((clean, False), (dup, True)):
         with Park(memory=True) as p:
             seed(p)
-            spec = CsvReadings(str(path), ",", 1, 3, 0, 1, 2, "TIMESTAMP", "Asia/Shanghai")
+            layout = "%Y-%m-%d %H:%M:%S" + (".%f" if "." in a else "")
+            spec = CsvReadings(str(path), ",", 1, 3, 0, 1, 2, layout, "Asia/Shanghai")
             if refused:
                 with pytest.raises(BulkRefused, match="duplicate"), p.store.transaction():
                     p.store.load_readings_csv(spec, 1)
@@ -585,3 +586,14 @@ def test_the_bulk_duplicate_check_is_exact(tmp_path, monkeypatch, budget, times)
             else:
                 with p.store.transaction():
                     assert p.store.load_readings_csv(spec, 1).inserted == 4
+
+
+def test_a_later_time_with_an_offset_sends_the_file_the_careful_way(park, tmp_path):
+    """The bulk loader parses the head's layout strictly; an offset further down is honoured."""
+    rows = "".join(f"m1-kw,2026-11-01 {h:02d}:{m:02d}:00,1\n" for h in range(20) for m in (0, 15, 30))
+    path = write(tmp_path, "r.csv", "point_id,ts,value\n" + rows + "m1-kw,2026-11-02 00:00:00Z,2\n")
+    progress: list[str] = []
+    park.ingest(path, progress=progress.append)
+    assert any(p.startswith("checking row by row") for p in progress)
+    last = park.store.query_rows("SELECT ts FROM readings WHERE value = 2")[0]["ts"]
+    assert last.isoformat() == "2026-11-02T00:00:00+00:00"  # Z is UTC, not Asia/Shanghai

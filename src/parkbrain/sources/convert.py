@@ -128,8 +128,14 @@ def _check_mapping_columns(frame: Frame, settings: Settings) -> None:
                 )
 
 
-_NAIVE_ISO = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?")
-_OFFSET_ISO = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})")
+#: Naive ISO 8601 layouts the bulk loader parses strictly (a later row with an offset or another
+#: layout then fails the load, and the file goes the row-level way, which honours it).
+BULK_TIME_FORMATS = {
+    r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}": "%Y-%m-%d %H:%M:%S",
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}": "%Y-%m-%dT%H:%M:%S",
+    r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}": "%Y-%m-%d %H:%M",
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}": "%Y-%m-%dT%H:%M",
+}
 
 
 def bulk_readings(
@@ -142,8 +148,8 @@ def bulk_readings(
 ) -> CsvReadings | None:
     """The bulk-load description of a plain long-form readings CSV, or None when it needs row-level care.
 
-    Plain means: UTF-8, point_id/ts/value columns and no unit column or unit mapping, and ISO 8601
-    times (all naive, or all with an offset) in the rows of the file's head.
+    Plain means: UTF-8, point_id/ts/value columns and no unit column or unit mapping, and naive
+    ISO 8601 times of one layout in the rows of the file's head.
     """
     if header.codec not in ("utf-8", "utf-8-sig"):
         return None
@@ -160,11 +166,12 @@ def bulk_readings(
         return None
     ts_col = header.headers.index(found["ts"])
     times = [row[ts_col].strip() for row in header.sample if len(row) > ts_col]
-    if times and all(_NAIVE_ISO.fullmatch(t) for t in times):
-        ts_type = "TIMESTAMP"
-    elif times and all(_OFFSET_ISO.fullmatch(t) for t in times):
-        ts_type = "TIMESTAMPTZ"
-    else:
+    layouts = [
+        fmt
+        for pattern, fmt in BULK_TIME_FORMATS.items()
+        if times and all(re.fullmatch(pattern, t) for t in times)
+    ]
+    if not layouts:
         return None
     return CsvReadings(
         str(path),
@@ -174,7 +181,7 @@ def bulk_readings(
         header.headers.index(found["point_id"]),
         ts_col,
         header.headers.index(found["value"]),
-        ts_type,
+        layouts[0],
         settings.tz,
     )
 

@@ -33,8 +33,9 @@ class WriteResult:
 class CsvReadings:
     """A long-form readings CSV that a store may load natively: the bulk path of an import.
 
-    Columns are numbered from 0; ``ts_type`` is ``TIMESTAMP`` (naive, in ``timezone``) or
-    ``TIMESTAMPTZ`` (with offsets). A store that cannot load it, or finds anything it would have to
+    Columns are numbered from 0; times are naive (in ``timezone``) in the strict strptime layout
+    ``ts_format``, so that a row with an offset or another layout fails the load instead of being read
+    wrongly. A store that cannot load it, or finds anything it would have to
     decide row by row (an unparsable cell, an unknown point, a duplicate, a reading already stored),
     raises ``BulkRefused`` having changed nothing, and the import goes the careful way.
     """
@@ -46,7 +47,7 @@ class CsvReadings:
     point_col: int
     ts_col: int
     value_col: int
-    ts_type: str
+    ts_format: str
     timezone: str
 
 

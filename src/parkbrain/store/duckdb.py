@@ -329,15 +329,14 @@ class DuckDBStore:
         span). Rollups are queued in ``rollups_pending`` for ``refresh_pending_rollups``.
         """
         types = {i: "VARCHAR" for i in range(spec.width)} | {
-            spec.ts_col: spec.ts_type,
+            spec.ts_col: "TIMESTAMP",
             spec.value_col: "DOUBLE",
         }
         columns = "{" + ", ".join(f"'c{i}': '{t}'" for i, t in types.items()) + "}"
+        hours = FIXED_OFFSET_HOURS.get(spec.timezone)
         ts = f"c{spec.ts_col}"
-        if spec.ts_type == "TIMESTAMP":
-            hours = FIXED_OFFSET_HOURS.get(spec.timezone)
-            ts = f"({ts} - INTERVAL {hours} HOUR)::TIMESTAMPTZ" if hours is not None else f"timezone(?, {ts})"
-        params = [spec.timezone] if "timezone(?" in ts else []
+        ts = f"({ts} - INTERVAL {hours} HOUR)::TIMESTAMPTZ" if hours is not None else f"timezone(?, {ts})"
+        params = [spec.timezone] if hours is None else []
         with self.transaction() as con:
             con.execute("SET preserve_insertion_order = false")  # file order is not needed: 2x faster
             try:
@@ -345,8 +344,8 @@ class DuckDBStore:
                     f"INSERT INTO readings (point_id, ts, value, import_id) "
                     f"SELECT c{spec.point_col}, {ts}, c{spec.value_col}, ? FROM read_csv(?, header = false, "
                     f"skip = ?, delim = ?, quote = '\"', escape = '\"', columns = {columns}, auto_detect = false, "
-                    "strict_mode = true)",
-                    [*params, import_id, spec.path, spec.header_row, spec.delimiter],
+                    "strict_mode = true, timestampformat = ?)",
+                    [*params, import_id, spec.path, spec.header_row, spec.delimiter, spec.ts_format],
                 )
             except duckdb.Error as exc:
                 raise BulkRefused(_clean(exc)) from None
