@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -97,6 +98,17 @@ def _sources(report: QualityReport) -> list[str]:
     for source in report.sources:
         label = source.data_source or "(未注明 unspecified)"
         if source.import_id:
-            label += f" · {source.import_id}" + (f" ({source.file_name})" if source.file_name else "")
-        lines.append(f"  {label:<38}{source.rows:>12,}   {_fmt(source.score):>6}")
+            label = f"import {source.import_id} ({source.file_name or label})"
+        lines.append(f"  {_pad(label, 38)}{source.rows:>12,}   {_fmt(source.score):>6}")
     return lines
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` cut or padded to ``width`` terminal columns (CJK characters take two)."""
+    out, used = "", 0
+    for ch in text:
+        w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        if used + w > width - 1 and len(out) < len(text):
+            return out + "…" + " " * (width - used - 1)
+        out, used = out + ch, used + w
+    return out + " " * (width - used)
