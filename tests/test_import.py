@@ -182,6 +182,7 @@ def test_devices_points_and_long_readings_with_units_through_excel_and_jsonl(par
         "测点编号,设备编号,物理量,单位,值类型\nm2-kwh,m2,electric_energy,kWh,cumulative\n",
     )
     assert park.ingest(points).rows_written == {"points": 1}
+    assert park.point("m2-kwh")["brick_class"] == "Electric_Energy_Sensor"  # from the quantity
     lines = [
         {"point_id": "m2-kwh", "ts": "2026-11-01T00:00:00+08:00", "value": 1.5, "unit": "万千瓦时"},
         {"point_id": "m2-kwh", "ts": "2026-11-01 01:00", "value": 15010, "unit": "度"},

@@ -222,6 +222,32 @@ CANONICAL_TABLES: tuple[TableSpec, ...] = (
 )
 
 VALUE_KINDS = ("cumulative", "interval", "instant")
+
+#: The Brick point class a point of each quantity gets when its source does not name one (the classes
+#: the demo uses; Brick 1.5 names, see brickschema.org/ontology).
+BRICK_POINT_CLASS: dict[str, str] = {
+    "electric_energy": "Electric_Energy_Sensor",
+    "active_power": "Active_Power_Sensor",
+    "reactive_energy": "Energy_Sensor",
+    "current": "Current_Sensor",
+    "voltage": "Voltage_Sensor",
+    "water_volume": "Water_Usage_Sensor",
+    "natural_gas_volume": "Natural_Gas_Usage_Sensor",
+    "steam_mass": "Steam_Usage_Sensor",
+    "pm2_5": "PM2.5_Level_Sensor",
+    "pm10": "PM10_Level_Sensor",
+    "co": "CO_Level_Sensor",
+    "no2": "NO2_Level_Sensor",
+    "o3": "Ozone_Level_Sensor",
+    "so2": "Air_Quality_Sensor",
+    "flow_rate": "Flow_Sensor",
+    "pressure": "Pressure_Sensor",
+    "air_temperature": "Air_Temperature_Sensor",
+    "relative_humidity": "Relative_Humidity_Sensor",
+    "bearing_temperature": "Temperature_Sensor",
+    "motor_temperature": "Temperature_Sensor",
+    "fluid_temperature": "Temperature_Sensor",
+}
 ALERT_STATUSES = ("open", "acknowledged", "closed")
 SEVERITIES = ("info", "warning", "critical")
 

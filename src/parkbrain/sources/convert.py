@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from parkbrain.errors import BadFile
 from parkbrain.model import units
-from parkbrain.model.tables import table_spec
+from parkbrain.model.tables import BRICK_POINT_CLASS, table_spec
 from parkbrain.sources.base import Extract, ImportContext, ImportOptions
 from parkbrain.sources.frames import CsvHeader, Frame
 from parkbrain.sources.headers import IDENTIFYING, REQUIRED, Header, column_unit, normal_key, recognise
@@ -630,6 +630,8 @@ class RegistryConverter(_Base):
                 self._header_name("value_kind"),
                 "cumulative, interval or instant",
             )
+        if self.table == "points" and not row.get("brick_class"):
+            row["brick_class"] = BRICK_POINT_CLASS.get(row["quantity"])
         if self.table == "points" and not units.is_known_unit(row["unit"]):
             raise self.fail(
                 f"unknown unit {row['unit']!r}",
