@@ -468,13 +468,14 @@ def _conflicts(con: duckdb.DuckDBPyConnection, samples: int = 20) -> tuple[int, 
 def _refresh_rollups(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute the rollup buckets touched by the rows in ``_new`` (incremental, late data included)."""
     # The earliest bucket a new reading changes is that of the reading before it (its delta);
-    # deltas look forward (to the next reading), so readings from that day on are all that is needed.
+    # deltas look forward (to the next reading), so readings from that 15-minute bucket on are all
+    # that is needed — a live stream recomputes a few buckets per batch, not the whole day.
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _affected AS
+        """CREATE OR REPLACE TEMP TABLE _affected AS
         SELECT n.point_id,
-               time_bucket(INTERVAL 1 DAY, coalesce(
+               time_bucket(INTERVAL 15 MINUTE, coalesce(
                    (SELECT max(r.ts) FROM readings r WHERE r.point_id = n.point_id AND r.ts < n.first_ts),
-                   n.first_ts), {DAY_ORIGIN}) AS lo
+                   n.first_ts)) AS lo
         FROM (SELECT point_id, min(ts) AS first_ts FROM _new GROUP BY point_id) n"""
     )
     _compute_rollups(con, full=False)
@@ -488,13 +489,20 @@ def _refresh_rollups(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _compute_rollups(con: duckdb.DuckDBPyConnection, full: bool) -> None:
-    """(Re)build rollup rows for the points in ``_affected`` from their ``lo`` day onward."""
+    """(Re)build rollup rows for the points in ``_affected`` from their ``lo`` (a 15-minute bucket
+    start, or any earlier instant) onward: 15-minute buckets from raw readings, hours from the
+    15-minute rows of ``lo``'s hour on, days from the hourly rows of ``lo``'s day on."""
     window = "" if full else "AND r.ts >= a.lo"
     keep = "" if full else "AND bucket >= a.lo"
+    starts = {
+        "readings_15m": "time_bucket(INTERVAL 15 MINUTE, a.lo)",
+        "readings_1h": "time_bucket(INTERVAL 1 HOUR, a.lo)",
+        "readings_1d": f"time_bucket(INTERVAL 1 DAY, a.lo, {DAY_ORIGIN})",
+    }
     if not full:
-        for table in ("readings_15m", "readings_1h", "readings_1d"):
+        for table, start in starts.items():
             con.execute(
-                f"DELETE FROM {table} t USING _affected a WHERE t.point_id = a.point_id AND t.bucket >= a.lo"
+                f"DELETE FROM {table} t USING _affected a WHERE t.point_id = a.point_id AND t.bucket >= {start}"
             )
     con.execute(
         f"""INSERT INTO readings_15m
@@ -526,7 +534,7 @@ def _compute_rollups(con: duckdb.DuckDBPyConnection, full: bool) -> None:
             SELECT s.point_id, time_bucket({width}, s.bucket{origin}) AS b, sum(n)::BIGINT, sum(sum), min(min), max(max),
                    arg_min(first, s.bucket), arg_max(last, s.bucket), sum(delta)
             FROM {source} s JOIN _affected a USING (point_id)
-            WHERE {"true" if full else "s.bucket >= a.lo"}
+            WHERE {"true" if full else f"s.bucket >= {starts[table]}"}
             GROUP BY s.point_id, b"""
         )
 
