@@ -120,20 +120,35 @@ def demo(
 @DB_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to serve on.")
+@click.option(
+    "--mqtt",
+    "mqtt",
+    default=None,
+    metavar="HOST:PORT",
+    help="Also take telemetry from this MQTT broker (topic parkbrain/{park_id}/{device_id}/telemetry).",
+)
+@click.option(
+    "--spool",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Folder of the telemetry spool (messages kept until stored) [<db>.spool].",
+)
 @user_errors
-def serve(db: str, host: str, port: int) -> None:
-    """Serve the REST API (and its docs at /docs) over a park database."""
+def serve(db: str, host: str, port: int, mqtt: str | None, spool: str | None) -> None:
+    """Serve the REST API (and its docs at /docs) over a park database; with --mqtt, live telemetry too."""
     _check_port_free(host, port)
-    _serve(db, host, port)
+    _serve(db, host, port, mqtt, spool)
 
 
-def _serve(db: str, host: str, port: int) -> None:
+def _serve(db: str, host: str, port: int, mqtt: str | None = None, spool: str | None = None) -> None:
     from parkbrain.server import serve as run_server
 
     click.echo(
         f"Serving {db} on http://{host}:{port}  (API docs: http://{host}:{port}/docs; Ctrl+C stops)", err=True
     )
-    run_server(db, host=host, port=port)
+    if mqtt:
+        click.echo(f"Taking telemetry from mqtt://{mqtt}, topic parkbrain/+/+/telemetry (QoS 1)", err=True)
+    run_server(db, host=host, port=port, mqtt=mqtt, spool=spool)
 
 
 @cli.command()

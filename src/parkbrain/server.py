@@ -96,8 +96,15 @@ def call_server(
         ) from None
 
 
-def serve(db: str | Path, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info") -> None:
-    """Serve the park database at ``db`` until interrupted."""
+def serve(
+    db: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    log_level: str = "info",
+    mqtt: str | None = None,
+    spool: str | Path | None = None,
+) -> None:
+    """Serve the park database at ``db`` until interrupted; with ``mqtt``, take live telemetry too."""
     import uvicorn
 
     from parkbrain.api import create_app
@@ -110,13 +117,55 @@ def serve(db: str | Path, host: str = "127.0.0.1", port: int = 8000, log_level: 
     # uvicorn re-raises SIGTERM after its graceful shutdown; turn it into SystemExit so that the
     # lock file is removed and the database closed cleanly.
     signal.signal(signal.SIGTERM, _exit_on_signal)
+    live = None
     try:
+        if mqtt:
+            live = start_telemetry(park, mqtt, spool or str(db) + ".spool")
         app = create_app(park, local_token=lock.token)
         install_log_redaction()
         uvicorn.run(app, host=host, port=port, log_level=log_level)
     finally:
+        if live is not None:
+            live.stop()
         remove_lock(db)
         park.close()
+
+
+@dataclass
+class LiveTelemetry:
+    """The MQTT receiver and the pipeline it feeds, stopped in that order."""
+
+    receiver: Any
+    pipeline: Any
+
+    def stop(self) -> None:
+        self.receiver.stop()
+        self.pipeline.stop()
+
+
+def start_telemetry(park: Any, address: str, spool: str | Path) -> LiveTelemetry:
+    """Apply what the spool holds from a previous run, then subscribe to the broker at ``address``."""
+    from parkbrain.telemetry.mqtt import MqttReceiver, parse_address
+    from parkbrain.telemetry.pipeline import TelemetryPipeline
+
+    host, port = parse_address(address)
+    pipeline = TelemetryPipeline(park.store, spool, alerts=_alert_engine(park.store))
+    pipeline.start()
+    receiver = MqttReceiver(pipeline, host, port)
+    try:
+        receiver.start()
+    except BaseException:
+        pipeline.stop()
+        raise
+    return LiveTelemetry(receiver, pipeline)
+
+
+def _alert_engine(store: Any) -> Any:
+    try:
+        from parkbrain.analytics.alert_engine import AlertEngine
+    except ImportError:
+        return None
+    return AlertEngine(store)
 
 
 def _exit_on_signal(signum: int, frame: object) -> None:

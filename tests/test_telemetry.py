@@ -1,0 +1,225 @@
+"""Live telemetry with the real broker (Mosquitto): delivery, dead letters, idempotency, the spool,
+and a server killed with SIGKILL mid-stream that still stores every acknowledged reading exactly once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from parkbrain import Park
+from parkbrain.telemetry.broker import free_port, start_mosquitto
+from parkbrain.telemetry.mqtt import MqttReceiver, parse_address
+from parkbrain.telemetry.pipeline import TelemetryPipeline, parse_topic
+from parkbrain.telemetry.spool import Spool, read_segment
+from tests.test_import import seed
+
+pytestmark = pytest.mark.xdist_group("mqtt")
+TOPIC = "parkbrain/nn-etdz/m1/telemetry"
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory):
+    running = start_mosquitto(tmp_path_factory.mktemp("mosquitto"))
+    yield running
+    running.stop()
+
+
+def publish(port: int, topic: str, message: str) -> None:
+    subprocess.run(
+        ["mosquitto_pub", "-p", str(port), "-q", "1", "-t", topic, "-m", message], check=True, timeout=10
+    )
+
+
+def wait_for(condition, timeout: float = 10.0, every: float = 0.02) -> float:
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout:
+            raise AssertionError("timed out")
+        time.sleep(every)
+    return time.monotonic() - started
+
+
+def message(i: int, **values: float) -> str:
+    return json.dumps({"ts": int((T0 + timedelta(seconds=i)).timestamp() * 1000), "values": values})
+
+
+@pytest.fixture
+def live(broker, tmp_path, request):
+    park = seed(Park(memory=True))
+    pipeline = TelemetryPipeline(park.store, tmp_path / "spool", apply_s=0.05)
+    pipeline.start()
+    receiver = MqttReceiver(pipeline, "127.0.0.1", broker.port, client_id=f"test-{request.node.name}"[:60])
+    receiver.start()
+    yield park, pipeline
+    receiver.stop()
+    pipeline.stop()
+
+
+def test_a_published_reading_is_stored_within_a_second(live, broker):
+    park, pipeline = live
+    publish(broker.port, TOPIC, message(0, electric_energy=1234.5, **{"m1-kw": 7.25}))
+    took = wait_for(lambda: park.store.count("readings") == 2)
+    assert took < 1.0
+    latest = {r["point_id"]: r["value"] for r in park.store.query_rows("SELECT * FROM latest_readings")}
+    assert latest == {"m1-kwh": 1234.5, "m1-kw": 7.25}
+    assert park.store.count("readings_15m") == 2 and pipeline.stats.acknowledged == 1
+
+
+BAD = {
+    "not json": (TOPIC, "{oops", "not JSON"),
+    "unknown device": ("parkbrain/nn-etdz/nope/telemetry", message(1, x=1), "has no device 'nope'"),
+    "device of another park": (
+        "parkbrain/qz-port/m1/telemetry",
+        message(1, electric_energy=1),
+        "park qz-port has no device 'm1'",
+    ),
+    "unknown point": (TOPIC, message(1, humidity=50), "has no such point or quantity"),
+    "bad number": (TOPIC, json.dumps({"ts": 1, "values": {"m1-kw": "12,5"}}), "expected a finite number"),
+    "bad time": (TOPIC, json.dumps({"ts": "yesterday", "values": {"m1-kw": 1}}), "is not a date or time"),
+}
+
+
+def test_bad_messages_become_dead_letters_and_the_stream_goes_on(live, broker):
+    park, pipeline = live
+    for topic, body, _ in BAD.values():
+        publish(broker.port, topic, body)
+    publish(broker.port, TOPIC, message(2, **{"m1-kw": 3.0}))
+    wait_for(lambda: park.store.count("dead_letters") == len(BAD) and park.store.count("readings") == 1)
+    reasons = [r["reason"] for r in park.store.query_rows("SELECT reason FROM dead_letters")]
+    for _, _, expected in BAD.values():
+        assert any(expected in r for r in reasons), (expected, reasons)
+    assert pipeline.stats.last_error is None
+
+
+def test_a_redelivered_message_adds_nothing(live, broker):
+    park, pipeline = live
+    body = message(3, **{"m1-kw": 5.0})
+    publish(broker.port, TOPIC, body)
+    publish(broker.port, TOPIC, body)
+    wait_for(lambda: pipeline.stats.messages_applied == 2)
+    assert park.store.count("readings") == 1 and pipeline.stats.readings_duplicate == 1
+
+
+def test_the_spool_is_applied_at_start_and_a_torn_record_is_dropped(tmp_path):
+    spool = Spool(tmp_path / "spool")
+    spool.append([(TOPIC, message(i, **{"m1-kw": float(i)}).encode()) for i in range(3)])
+    spool.seal()
+    segment = spool.segments()[0]
+    with open(segment, "ab") as fh:  # a crash in the middle of writing a fourth record
+        fh.write(b"\x40\x00\x00\x00garbage")
+    assert len(list(read_segment(segment))) == 3
+    park = seed(Park(memory=True))
+    pipeline = TelemetryPipeline(park.store, tmp_path / "spool")
+    pipeline.start()
+    pipeline.stop()
+    assert park.store.count("readings") == 3 and not spool.segments()
+
+
+def test_topics_and_addresses():
+    assert parse_topic("parkbrain/p1/d1/telemetry") == ("p1", "d1")
+    assert parse_topic("parkbrain/p1/telemetry") is None and parse_topic("other/p1/d1/telemetry") is None
+    assert parse_address("127.0.0.1:1884") == ("127.0.0.1", 1884) and parse_address("broker") == (
+        "broker",
+        1883,
+    )
+
+
+# -- the server, killed mid-stream --------------------------------------------------------------
+
+
+def _serve(db: Path, port: int, mqtt: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "parkbrain.cli",
+            "serve",
+            "--db",
+            str(db),
+            "--port",
+            str(port),
+            "--mqtt",
+            mqtt,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def _wait_http(port: int, timeout: float = 30) -> None:
+    def up() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                return True
+        except OSError:
+            return False
+
+    wait_for(up, timeout, every=0.2)
+
+
+def _stored(db: Path, port: int, token: str) -> int:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/points/m1-kw/readings?interval=1d&start=2026-11-01&end=2026-12-01",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return sum(r["n"] for r in json.loads(response.read())["readings"])
+
+
+def test_sigkill_mid_stream_loses_no_acknowledged_reading(broker, tmp_path):
+    import paho.mqtt.client as mqtt
+
+    db = tmp_path / "park.duckdb"
+    with Park.open(db) as park:
+        seed(park)
+        token = park.create_token("province_admin", expires="1d").secret
+    http = free_port()
+    server = _serve(db, http, broker.address)
+    _wait_http(http)
+    total, sent = 3000, []
+    publisher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="fault-publisher")
+    publisher.max_inflight_messages_set(100)
+    publisher.connect("127.0.0.1", broker.port)
+    publisher.loop_start()
+
+    def stream() -> None:
+        for i in range(total):
+            info = publisher.publish(TOPIC, message(i, **{"m1-kw": float(i)}), qos=1)
+            info.wait_for_publish(10)  # the broker has it (PUBACK)
+            sent.append(i)
+            time.sleep(0.0005)
+
+    thread = threading.Thread(target=stream)
+    thread.start()
+    wait_for(lambda: len(sent) > total // 3, 30)
+    os.killpg(server.pid, signal.SIGKILL)  # no shutdown, no flush: mid-stream
+    server.wait(10)
+    before_restart = len(sent)
+    server = _serve(db, http, broker.address)
+    try:
+        _wait_http(http)
+        thread.join(60)
+        assert len(sent) == total and before_restart < total
+        wait_for(lambda: _stored(db, http, token) == total, 60, every=0.5)
+    finally:
+        publisher.loop_stop()
+        server.send_signal(signal.SIGTERM)
+        server.wait(20)
+    with Park.open(db, read_only=True) as park:
+        rows = park.store.query_rows(
+            "SELECT count(*) AS n, count(DISTINCT ts) AS distinct_ts, min(value) AS lo, max(value) AS hi "
+            "FROM readings WHERE point_id = 'm1-kw'"
+        )[0]
+    assert rows == {"n": total, "distinct_ts": total, "lo": 0.0, "hi": float(total - 1)}
