@@ -223,3 +223,26 @@ def test_sigkill_mid_stream_loses_no_acknowledged_reading(broker, tmp_path):
             "FROM readings WHERE point_id = 'm1-kw'"
         )[0]
     assert rows == {"n": total, "distinct_ts": total, "lo": 0.0, "hi": float(total - 1)}
+
+
+def test_a_segment_is_never_handed_to_the_writer_while_it_is_still_appended_to(tmp_path):
+    """Regression: listing the sealed segments outside the lock once let the writer delete a segment
+    the spool thread had just opened, and the records appended after that were lost."""
+    spool = Spool(tmp_path / "spool")
+    total, seen = 20_000, []
+    done = threading.Event()
+
+    def writer() -> None:
+        while not done.is_set() or spool.segments():
+            spool.seal()
+            for path in spool.sealed():
+                seen.extend(r.payload for r in read_segment(path))
+                path.unlink()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    for i in range(0, total, 10):
+        spool.append([(TOPIC, str(i + k).encode()) for k in range(10)])
+    done.set()
+    thread.join(30)
+    assert sorted(int(p) for p in seen) == list(range(total))

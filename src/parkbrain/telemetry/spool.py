@@ -84,9 +84,8 @@ class Spool:
 
     def sealed(self) -> list[Path]:
         """Segments the writer may apply, oldest first."""
-        with self._lock:
-            current = self._path
-        return [p for p in self.segments() if p != current]
+        with self._lock:  # listed under the lock: a segment opened meanwhile is never handed out
+            return [p for p in self.segments() if p != self._path]
 
     def close(self) -> None:
         self.seal()
