@@ -246,3 +246,45 @@ def test_a_segment_is_never_handed_to_the_writer_while_it_is_still_appended_to(t
     done.set()
     thread.join(30)
     assert sorted(int(p) for p in seen) == list(range(total))
+
+
+def test_lake_export_retention_and_the_telemetry_bench_from_the_cli(tmp_path):
+    from click.testing import CliRunner
+
+    from parkbrain.cli import cli
+
+    db = tmp_path / "park.duckdb"
+    with Park.open(db) as park:
+        seed(park)
+        park.store.write_readings(
+            [
+                {"point_id": "m1-kw", "ts": T0 - timedelta(days=d), "value": float(d)}
+                for d in range(0, 100, 10)
+            ]
+        )
+    runner = CliRunner()
+    out = runner.invoke(
+        cli, ["lake", "export", "--db", str(db), "--out", str(tmp_path / "lake"), "--format", "json"]
+    )
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["rows"] == 10
+    import duckdb
+
+    back = duckdb.sql(
+        f"SELECT count(*) FROM read_parquet('{tmp_path}/lake/readings/**/*.parquet', hive_partitioning=true)"
+    )
+    assert back.fetchall() == [(10,)]
+    dry = runner.invoke(cli, ["retention", "--db", str(db), "--keep", "raw=30", "--format", "json"])
+    assert dry.exit_code == 0, dry.output
+    assert next(r for r in json.loads(dry.output) if r["table"] == "readings")["rows_deleted"] > 0
+    with Park.open(db, read_only=True) as park:
+        assert park.store.count("readings") == 10  # a dry run deletes nothing
+    bad = runner.invoke(cli, ["retention", "--db", str(db), "--keep", "raw"])
+    assert bad.exit_code != 0 and "RESOLUTION=DAYS" in bad.output
+    bench = runner.invoke(
+        cli,
+        ["bench", "telemetry", "--messages", "300", "--points", "5", "--rate", "5000", "--format", "json"],
+    )
+    assert bench.exit_code == 0, bench.output
+    figures = json.loads(bench.output[bench.output.index("{") :])
+    assert figures["paced"]["stored_readings"] == 1500 and figures["flat_out"]["points_per_s"] > 0

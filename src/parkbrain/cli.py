@@ -639,6 +639,119 @@ def brick_export(park_id: str | None, out: str | None, rdf_format: str, no_valid
         click.echo("  valid against the Brick 1.5 shapes")
 
 
+@cli.group()
+def lake() -> None:
+    """The Parquet lake of raw readings (readable by DuckDB, Spark, pandas)."""
+
+
+@lake.command("export")
+@click.option(
+    "--out",
+    "out_dir",
+    default="lake",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="The lake folder (readings/park_id=…/month=YYYY-MM/*.parquet).",
+)
+@click.option("--park", "park_id", default=None, help="One park (default: every park).")
+@click.option("--since", default=None, help="First month to export (a date; naive = Asia/Shanghai).")
+@click.option("--until", default=None, help="Export up to this time (exclusive).")
+@DB_OPTION
+@FORMAT_OPTION
+@user_errors
+def lake_export(
+    out_dir: str, park_id: str | None, since: str | None, until: str | None, db: str, fmt: str
+) -> None:
+    """Export raw readings to Parquet, partitioned by park and month; re-exporting replaces those months."""
+    from pathlib import Path
+
+    from parkbrain.model.timeutil import parse_time
+
+    args: dict[str, Any] = {"out_dir": str(Path(out_dir).resolve())}
+    if park_id:
+        args["park_id"] = park_id
+    for key, text in (("start", since), ("end", until)):
+        if text:
+            args[key] = _parse_option_time(
+                parse_time, text, f"--{'since' if key == 'start' else 'until'}"
+            ).isoformat()
+    result = _admin(db, "lake_export", **args)
+    if fmt == "json":
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=_json_default))
+        return
+    click.echo(
+        f"Exported {result['rows']:,} readings to {result['out_dir']} in {result['seconds']:.1f} s "
+        f"({len(result['partitions'])} partitions)"
+    )
+
+
+@cli.command()
+@click.option(
+    "--keep",
+    "keep",
+    multiple=True,
+    metavar="RESOLUTION=DAYS",
+    help="Override a retention: raw=400, 15m=730, 1h=1825, 1d=forever (repeatable).",
+)
+@click.option("--apply", "apply", is_flag=True, help="Delete; without it, only count what would go.")
+@DB_OPTION
+@FORMAT_OPTION
+@user_errors
+def retention(keep: tuple[str, ...], apply: bool, db: str, fmt: str) -> None:
+    """Retention per resolution: delete readings and rollups older than their policy (run `lake export` first)."""
+    overrides: dict[str, int | None] = {}
+    for item in keep:
+        name, _, days = item.partition("=")
+        if not days:
+            raise click.BadParameter(f"{item!r}: expected RESOLUTION=DAYS, e.g. raw=400", param_hint="--keep")
+        overrides[name.strip()] = None if days.strip() in ("forever", "none") else _int_option(days, "--keep")
+    rows = _admin(db, "retention", keep=overrides or None, apply=apply)
+    _print_rows(rows, ["table", "cutoff", "rows_deleted"], fmt)
+    if not apply and fmt == "table":
+        click.echo("(nothing deleted: add --apply)", err=True)
+
+
+def _int_option(text: str, name: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not a whole number of days", param_hint=name) from None
+
+
+@cli.group()
+def bench() -> None:
+    """Benchmarks that need no test data of their own."""
+
+
+@bench.command("telemetry")
+@click.option(
+    "--messages", default=40_000, show_default=True, type=click.IntRange(100), help="MQTT messages."
+)
+@click.option(
+    "--points", default=50, show_default=True, type=click.IntRange(1, 500), help="Data points a message."
+)
+@click.option(
+    "--rate",
+    default=100_000,
+    show_default=True,
+    type=click.IntRange(1000),
+    help="Data points/s of the paced run that measures latency.",
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@user_errors
+def bench_telemetry(messages: int, points: int, rate: int, fmt: str) -> None:
+    """MQTT publish → stored and queryable, beside mosquitto_sub on the same stream (starts its own Mosquitto)."""
+    from parkbrain.telemetry.bench import run
+
+    click.echo("Running: flat out (throughput), then paced (latency) …", err=True)
+    flat = run(messages=messages, points=points)
+    paced = run(messages=messages, points=points, rate=rate)
+    if fmt == "json":
+        click.echo(json.dumps({"flat_out": flat.as_dict(), "paced": paced.as_dict()}, indent=2))
+        return
+    click.echo("\n".join(["flat out:", *flat.lines(), f"paced at {rate:,} points/s:", *paced.lines()]))
+
+
 def _with_db(db: str, local: Callable[[Park], Any], remote: Callable[..., Any]) -> Any:
     """Run on the file read-only, or through the server that holds it."""
     from pathlib import Path

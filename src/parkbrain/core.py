@@ -645,6 +645,42 @@ class Park:
         )
         return result
 
+    # -- telemetry lake and retention ------------------------------------------------------------
+
+    def export_lake(
+        self,
+        out_dir: str | Path,
+        park_id: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> dict[str, Any]:
+        """Raw readings to a Parquet lake partitioned by park and month (Hive layout); audited."""
+        from parkbrain.model.timeutil import parse_time
+        from parkbrain.store.lake import export_lake
+
+        self.require("quality")
+        park_id = self._own_park(park_id, "exports")
+        start, end = (
+            parse_time(t) if isinstance(t, str) else t for t in (start, end)
+        )  # ISO text via the server
+        result = export_lake(self.store, out_dir, park_id=park_id, start=start, end=end, progress=progress)
+        self.audit.record(self.principal, "export", "lake", park_id=park_id, detail={"rows": result.rows})
+        return result.as_dict()
+
+    def apply_retention(
+        self, keep: dict[str, int | None] | None = None, apply: bool = False
+    ) -> list[dict[str, Any]]:
+        """Delete readings and rollups past their resolution's retention (``apply=False``: count only)."""
+        from dataclasses import asdict
+
+        from parkbrain.model.timeutil import now_utc
+        from parkbrain.store.retention import DEFAULT_RETENTION, apply_retention, retention_policies
+
+        self._require_system("retention")
+        policies = retention_policies(keep) if keep else DEFAULT_RETENTION
+        return [asdict(r) for r in apply_retention(self.store, now_utc(), policies, dry_run=not apply)]
+
     def audit_entries(
         self, action: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[dict[str, Any]]:

@@ -43,10 +43,23 @@ OPS: dict[str, Callable[..., Any]] = {
     "quality": lambda park, **kw: park.quality(**kw).as_dict(),
     "quality_text": lambda park, **kw: park.quality(**kw).to_text(),
     "brick_export": lambda park, fmt="turtle", **kw: _brick(park.export_brick(**kw), fmt),
+    "lake_export": lambda park, **kw: park.export_lake(**kw),
+    "retention": lambda park, **kw: park.apply_retention(**kw),
 }
 
 #: Operations that write (the CLI opens the file read-write for these).
-WRITES = frozenset({"user_create", "user_disable", "token_create", "token_revoke", "import", "brick_export"})
+WRITES = frozenset(
+    {
+        "user_create",
+        "user_disable",
+        "token_create",
+        "token_revoke",
+        "import",
+        "brick_export",
+        "lake_export",
+        "retention",
+    }
+)
 
 
 def run_op(park: Park, op: str, args: dict[str, Any]) -> Any:

@@ -34,6 +34,8 @@ log = logging.getLogger("parkbrain.telemetry")
 TOPIC_PREFIX = "parkbrain"
 #: Characters of a bad payload kept in its dead letter.
 DEAD_PAYLOAD_CHARS = 4000
+#: How often the writer looks for points that went silent (stale-data alert rules).
+STALE_CHECK_S = 60.0
 Ack = Callable[[], None]
 
 
@@ -140,10 +142,14 @@ class TelemetryPipeline:
     # -- writer thread ---------------------------------------------------------------------------
 
     def _write_loop(self) -> None:
+        next_stale = time.monotonic() + STALE_CHECK_S
         while not self._stop.wait(self.apply_s):
             try:
                 self.spool.seal()
                 self.apply_pending()
+                if self.alerts is not None and time.monotonic() >= next_stale:
+                    next_stale = time.monotonic() + STALE_CHECK_S
+                    self.stats.alerts += len(self.alerts.check_stale(datetime.now(timezone.utc)) or [])
             except Exception as exc:  # the writer must not die: log, keep the segment, retry
                 self.stats.last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("telemetry writer failed; the segment stays in the spool and is retried")
