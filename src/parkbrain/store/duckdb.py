@@ -470,14 +470,26 @@ def _refresh_rollups(con: duckdb.DuckDBPyConnection) -> None:
     # The earliest bucket a new reading changes is that of the reading before it (its delta);
     # deltas look forward (to the next reading), so readings from that 15-minute bucket on are all
     # that is needed — a live stream recomputes a few buckets per batch, not the whole day.
+    # In-order data (the usual stream) finds that reading in latest_readings; only points with late
+    # readings search the raw readings for it.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _firsts AS SELECT point_id, min(ts) AS first_ts FROM _new GROUP BY point_id"
+    )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _affected AS
-        SELECT n.point_id,
-               time_bucket(INTERVAL 15 MINUTE, coalesce(
-                   (SELECT max(r.ts) FROM readings r WHERE r.point_id = n.point_id AND r.ts < n.first_ts),
-                   n.first_ts)) AS lo
-        FROM (SELECT point_id, min(ts) AS first_ts FROM _new GROUP BY point_id) n"""
+        SELECT f.point_id, time_bucket(INTERVAL 15 MINUTE, coalesce(l.ts, f.first_ts)) AS lo
+        FROM _firsts f LEFT JOIN latest_readings l USING (point_id)
+        WHERE l.ts IS NULL OR l.ts < f.first_ts"""
     )
+    con.execute(
+        """INSERT INTO _affected
+        SELECT f.point_id, time_bucket(INTERVAL 15 MINUTE, coalesce(
+                   (SELECT max(r.ts) FROM readings r WHERE r.point_id = f.point_id AND r.ts < f.first_ts),
+                   f.first_ts))
+        FROM _firsts f JOIN latest_readings l USING (point_id)
+        WHERE l.ts >= f.first_ts"""
+    )
+    con.execute("DROP TABLE _firsts")
     _compute_rollups(con, full=False)
     con.execute(
         """INSERT OR REPLACE INTO latest_readings
@@ -488,21 +500,34 @@ def _refresh_rollups(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _floor_literal(con: duckdb.DuckDBPyConnection) -> str:
+    """The earliest ``lo`` of ``_affected`` as a TIMESTAMPTZ literal (epoch 0 when there is none)."""
+    micros = _arrow(con.sql("SELECT coalesce(epoch_us(min(lo)), 0) AS us FROM _affected")).to_pylist()[0][
+        "us"
+    ]
+    return f"make_timestamptz({int(micros)})"
+
+
 def _compute_rollups(con: duckdb.DuckDBPyConnection, full: bool) -> None:
     """(Re)build rollup rows for the points in ``_affected`` from their ``lo`` (a 15-minute bucket
     start, or any earlier instant) onward: 15-minute buckets from raw readings, hours from the
     15-minute rows of ``lo``'s hour on, days from the hourly rows of ``lo``'s day on."""
-    window = "" if full else "AND r.ts >= a.lo"
+    # The earliest start as a constant too, so that DuckDB skips older row groups (zone maps)
+    # instead of scanning all history for every batch of a live stream.
+    floor = "" if full else _floor_literal(con)
+    window = "" if full else f"AND r.ts >= a.lo AND r.ts >= {floor}"
     keep = "" if full else "AND bucket >= a.lo"
     starts = {
         "readings_15m": "time_bucket(INTERVAL 15 MINUTE, a.lo)",
         "readings_1h": "time_bucket(INTERVAL 1 HOUR, a.lo)",
         "readings_1d": f"time_bucket(INTERVAL 1 DAY, a.lo, {DAY_ORIGIN})",
     }
+    day_floor = "" if full else f"time_bucket(INTERVAL 1 DAY, {floor}, {DAY_ORIGIN})"
     if not full:
         for table, start in starts.items():
             con.execute(
-                f"DELETE FROM {table} t USING _affected a WHERE t.point_id = a.point_id AND t.bucket >= {start}"
+                f"DELETE FROM {table} t USING _affected a WHERE t.point_id = a.point_id AND t.bucket >= {start} "
+                f"AND t.bucket >= {day_floor}"
             )
     con.execute(
         f"""INSERT INTO readings_15m
@@ -534,7 +559,7 @@ def _compute_rollups(con: duckdb.DuckDBPyConnection, full: bool) -> None:
             SELECT s.point_id, time_bucket({width}, s.bucket{origin}) AS b, sum(n)::BIGINT, sum(sum), min(min), max(max),
                    arg_min(first, s.bucket), arg_max(last, s.bucket), sum(delta)
             FROM {source} s JOIN _affected a USING (point_id)
-            WHERE {"true" if full else f"s.bucket >= {starts[table]}"}
+            WHERE {"true" if full else f"s.bucket >= {starts[table]} AND s.bucket >= {day_floor}"}
             GROUP BY s.point_id, b"""
         )
 
