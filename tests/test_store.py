@@ -690,3 +690,20 @@ def test_a_copy_of_a_database_opens_alone(tmp_path):
     with Park.open(first) as a, Park.open(tmp_path / "b.duckdb", read_only=True) as b:
         assert a.store.count("readings") == b.store.count("readings") == 2
         assert math.isclose(b.sql("SELECT sum(delta) AS d FROM readings_15m").to_pylist()[0]["d"], 2.0)
+
+
+def test_a_stream_of_in_order_batches_merges_to_what_a_rebuild_computes(park, meter_series):
+    """In-order batches take the merge path (15-minute rows updated in place, deltas bridged from the
+    stored latest reading); batches of 7 readings at 5-minute steps split buckets and cross the reset."""
+    register, _, pm = meter_series
+    step = timedelta(minutes=5)
+    kwh = [{"point_id": "kwh", "ts": T0 + i * step, "value": v} for i, v in enumerate(register)]
+    pms = [{"point_id": "pm", "ts": T0 + i * step, "value": v} for i, v in enumerate(pm)]
+    for lo in range(0, len(kwh), 7):
+        park.write_readings(kwh[lo : lo + 7] + pms[lo : lo + 7])
+    streamed = _dump(park)
+    park.store.rebuild_rollups()
+    assert _dump(park) == streamed
+    assert streamed["readings_15m"] and any(
+        r[2] == 3 for r in streamed["readings_15m"]
+    )  # 3 readings a bucket

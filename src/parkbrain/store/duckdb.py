@@ -466,31 +466,40 @@ def _conflicts(con: duckdb.DuckDBPyConnection, samples: int = 20) -> tuple[int, 
 
 
 def _refresh_rollups(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute the rollup buckets touched by the rows in ``_new`` (incremental, late data included)."""
-    # The earliest bucket a new reading changes is that of the reading before it (its delta);
-    # deltas look forward (to the next reading), so readings from that 15-minute bucket on are all
-    # that is needed — a live stream recomputes a few buckets per batch, not the whole day.
-    # In-order data (the usual stream) finds that reading in latest_readings; only points with late
-    # readings search the raw readings for it.
+    """Bring the rollups up to date with the rows in ``_new`` (incremental, late data included).
+
+    In-order data (every new reading of a point after its latest stored one — a live stream) is
+    merged into the 15-minute rows: counts, sums, extremes and last values add up, and the delta of
+    the stored latest reading to the first new one is added to its bucket; hours and days are then
+    recomputed from the 15-minute rows of their period. Points with late readings recompute from the
+    15-minute bucket of the reading before their first new one (deltas look forward to the next one).
+    """
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _firsts AS SELECT point_id, min(ts) AS first_ts FROM _new GROUP BY point_id"
     )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE _affected AS
-        SELECT f.point_id, time_bucket(INTERVAL 15 MINUTE, coalesce(l.ts, f.first_ts)) AS lo
-        FROM _firsts f LEFT JOIN latest_readings l USING (point_id)
-        WHERE l.ts IS NULL OR l.ts < f.first_ts"""
+        """CREATE OR REPLACE TEMP TABLE _inorder AS
+        SELECT f.point_id, l.ts AS last_ts, l.value AS last_value
+        FROM _firsts f JOIN latest_readings l USING (point_id) WHERE l.ts < f.first_ts"""
     )
     con.execute(
-        """INSERT INTO _affected
+        """CREATE OR REPLACE TEMP TABLE _affected AS
         SELECT f.point_id, time_bucket(INTERVAL 15 MINUTE, coalesce(
                    (SELECT max(r.ts) FROM readings r WHERE r.point_id = f.point_id AND r.ts < f.first_ts),
-                   f.first_ts))
-        FROM _firsts f JOIN latest_readings l USING (point_id)
-        WHERE l.ts >= f.first_ts"""
+                   f.first_ts)) AS lo
+        FROM _firsts f WHERE f.point_id NOT IN (SELECT point_id FROM _inorder)"""
     )
+    if _arrow(con.sql("SELECT count(*) AS n FROM _affected")).to_pylist()[0]["n"]:
+        _compute_rollups(con, full=False)
+    if _arrow(con.sql("SELECT count(*) AS n FROM _inorder")).to_pylist()[0]["n"]:
+        _merge_in_order(con)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _affected AS "
+            "SELECT point_id, time_bucket(INTERVAL 15 MINUTE, last_ts) AS lo FROM _inorder"
+        )
+        _compute_rollups(con, full=False, coarse_only=True)
     con.execute("DROP TABLE _firsts")
-    _compute_rollups(con, full=False)
+    con.execute("DROP TABLE _inorder")
     con.execute(
         """INSERT OR REPLACE INTO latest_readings
         SELECT n.point_id, max(n.ts), arg_max(n.value, n.ts) FROM _new n
@@ -498,6 +507,47 @@ def _refresh_rollups(con: duckdb.DuckDBPyConnection) -> None:
         HAVING max(n.ts) >= coalesce((SELECT l.ts FROM latest_readings l WHERE l.point_id = n.point_id),
                                      TIMESTAMPTZ '1970-01-01 00:00:00+00')"""
     )
+
+
+_PAIR_DELTA = "CASE WHEN {nxt} IS NULL THEN NULL WHEN {nxt} >= {cur} THEN {nxt} - {cur} ELSE {nxt} END"
+
+
+def _merge_in_order(con: duckdb.DuckDBPyConnection) -> None:
+    """Merge the new readings of the ``_inorder`` points into their 15-minute rows."""
+    delta = _PAIR_DELTA.format(nxt="next_value", cur="value")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _agg AS
+        WITH m AS (
+            SELECT n.point_id, n.ts, n.value, p.value_kind = 'cumulative' AS cumulative,
+                   lead(n.value) OVER (PARTITION BY n.point_id ORDER BY n.ts) AS next_value
+            FROM _new n JOIN _inorder USING (point_id) JOIN points p USING (point_id)
+        )
+        SELECT point_id, time_bucket(INTERVAL 15 MINUTE, ts) AS bucket, count(*) AS n, sum(value) AS sum,
+               min(value) AS min, max(value) AS max, arg_min(value, ts) AS first, arg_max(value, ts) AS last,
+               CASE WHEN bool_or(cumulative) THEN sum({delta}) END AS delta
+        FROM m GROUP BY point_id, bucket"""
+    )
+    con.execute(
+        """UPDATE readings_15m r SET n = r.n + a.n, sum = r.sum + a.sum, min = least(r.min, a.min),
+               max = greatest(r.max, a.max), last = a.last,
+               delta = CASE WHEN r.delta IS NULL AND a.delta IS NULL THEN NULL
+                            ELSE coalesce(r.delta, 0) + coalesce(a.delta, 0) END
+        FROM _agg a WHERE r.point_id = a.point_id AND r.bucket = a.bucket"""
+    )
+    con.execute(
+        "INSERT INTO readings_15m SELECT a.* FROM _agg a ANTI JOIN readings_15m r "
+        "ON r.point_id = a.point_id AND r.bucket = a.bucket"
+    )
+    bridge = _PAIR_DELTA.format(nxt="f.first_value", cur="i.last_value")
+    con.execute(
+        f"""UPDATE readings_15m r SET delta = coalesce(r.delta, 0) + b.delta
+        FROM (SELECT i.point_id, time_bucket(INTERVAL 15 MINUTE, i.last_ts) AS bucket, {bridge} AS delta
+              FROM _inorder i
+              JOIN (SELECT point_id, arg_min(value, ts) AS first_value FROM _new GROUP BY point_id) f USING (point_id)
+              JOIN points p USING (point_id) WHERE p.value_kind = 'cumulative') b
+        WHERE r.point_id = b.point_id AND r.bucket = b.bucket"""
+    )
+    con.execute("DROP TABLE _agg")
 
 
 def _floor_literal(con: duckdb.DuckDBPyConnection) -> str:
@@ -508,7 +558,7 @@ def _floor_literal(con: duckdb.DuckDBPyConnection) -> str:
     return f"make_timestamptz({int(micros)})"
 
 
-def _compute_rollups(con: duckdb.DuckDBPyConnection, full: bool) -> None:
+def _compute_rollups(con: duckdb.DuckDBPyConnection, full: bool, coarse_only: bool = False) -> None:
     """(Re)build rollup rows for the points in ``_affected`` from their ``lo`` (a 15-minute bucket
     start, or any earlier instant) onward: 15-minute buckets from raw readings, hours from the
     15-minute rows of ``lo``'s hour on, days from the hourly rows of ``lo``'s day on."""
@@ -523,33 +573,36 @@ def _compute_rollups(con: duckdb.DuckDBPyConnection, full: bool) -> None:
         "readings_1d": f"time_bucket(INTERVAL 1 DAY, a.lo, {DAY_ORIGIN})",
     }
     day_floor = "" if full else f"time_bucket(INTERVAL 1 DAY, {floor}, {DAY_ORIGIN})"
+    if coarse_only:
+        del starts["readings_15m"]
     if not full:
         for table, start in starts.items():
             con.execute(
                 f"DELETE FROM {table} t USING _affected a WHERE t.point_id = a.point_id AND t.bucket >= {start} "
                 f"AND t.bucket >= {day_floor}"
             )
-    con.execute(
-        f"""INSERT INTO readings_15m
-        WITH src AS (
-            SELECT r.point_id, r.ts, r.value, p.value_kind = 'cumulative' AS cumulative,
-                   lead(r.value) OVER w AS next_value, lead(r.ts) OVER w AS next_ts
-            FROM readings r JOIN _affected a USING (point_id) JOIN points p USING (point_id)
-            WHERE true {window}
-            WINDOW w AS (PARTITION BY r.point_id ORDER BY r.ts)
-        ), bucketed AS (
-            SELECT *, time_bucket(INTERVAL 15 MINUTE, ts) AS bucket FROM src
+    if not coarse_only:
+        con.execute(
+            f"""INSERT INTO readings_15m
+            WITH src AS (
+                SELECT r.point_id, r.ts, r.value, p.value_kind = 'cumulative' AS cumulative,
+                       lead(r.value) OVER w AS next_value, lead(r.ts) OVER w AS next_ts
+                FROM readings r JOIN _affected a USING (point_id) JOIN points p USING (point_id)
+                WHERE true {window}
+                WINDOW w AS (PARTITION BY r.point_id ORDER BY r.ts)
+            ), bucketed AS (
+                SELECT *, time_bucket(INTERVAL 15 MINUTE, ts) AS bucket FROM src
+            )
+            SELECT b.point_id, b.bucket, count(*), sum(value), min(value), max(value),
+                   arg_min(value, ts), arg_max(value, ts),
+                   CASE WHEN bool_or(cumulative) THEN sum(
+                       CASE WHEN next_value IS NULL THEN NULL
+                            WHEN next_value >= value THEN next_value - value
+                            ELSE next_value END) END
+            FROM bucketed b JOIN _affected a USING (point_id)
+            WHERE true {keep}
+            GROUP BY b.point_id, b.bucket"""
         )
-        SELECT b.point_id, b.bucket, count(*), sum(value), min(value), max(value),
-               arg_min(value, ts), arg_max(value, ts),
-               CASE WHEN bool_or(cumulative) THEN sum(
-                   CASE WHEN next_value IS NULL THEN NULL
-                        WHEN next_value >= value THEN next_value - value
-                        ELSE next_value END) END
-        FROM bucketed b JOIN _affected a USING (point_id)
-        WHERE true {keep}
-        GROUP BY b.point_id, b.bucket"""
-    )
     for table, width, origin, source in (
         ("readings_1h", "INTERVAL 1 HOUR", "", "readings_15m"),
         ("readings_1d", "INTERVAL 1 DAY", f", {DAY_ORIGIN}", "readings_1h"),
