@@ -38,18 +38,33 @@ def parse_ts(value: Any, where: str) -> datetime:
     raise InvalidInput(f"{where}.ts: expected epoch milliseconds or ISO 8601; got {type(value).__name__}")
 
 
+def point_keys(points: list[dict[str, Any]]) -> dict[str, str]:
+    """Payload key → point_id for a device: its point ids, and the quantity of each of its points."""
+    keys: dict[str, str] = {}
+    for p in points:
+        keys.setdefault(p["quantity"], p["point_id"])
+    keys.update({p["point_id"]: p["point_id"] for p in points})
+    return keys
+
+
 def parse_payload(payload: Any, points: list[dict[str, Any]], device_id: str) -> list[dict[str, Any]]:
     """Rows (point_id, ts, value) from a payload for ``device_id`` whose points are ``points``."""
+    ids, times, values = parse_payload_columns(payload, point_keys(points), device_id)
+    return [{"point_id": i, "ts": t, "value": v} for i, t, v in zip(ids, times, values)]
+
+
+def parse_payload_columns(
+    payload: Any, keys: dict[str, str], device_id: str
+) -> tuple[list[str], list[datetime], list[float]]:
+    """The readings of a payload as three columns; ``keys`` from ``point_keys``. All or nothing."""
     messages = payload if isinstance(payload, list) else [payload]
     if not messages:
         raise InvalidInput("payload: an empty array; expected at least one {ts, values} object")
     if len(messages) > MAX_MESSAGES:
         raise InvalidInput(f"payload: {len(messages)} messages; at most {MAX_MESSAGES} in one request")
-    by_id = {p["point_id"]: p["point_id"] for p in points}
-    by_quantity: dict[str, str] = {}
-    for p in points:
-        by_quantity.setdefault(p["quantity"], p["point_id"])
-    rows = []
+    ids: list[str] = []
+    times: list[datetime] = []
+    values: list[float] = []
     for index, message in enumerate(messages):
         where = f"payload[{index}]" if isinstance(payload, list) else "payload"
         if not isinstance(message, dict):
@@ -57,17 +72,19 @@ def parse_payload(payload: Any, points: list[dict[str, Any]], device_id: str) ->
         if "ts" not in message:
             raise InvalidInput(f"{where}.ts: missing")
         ts = parse_ts(message["ts"], where)
-        values = message.get("values")
-        if not isinstance(values, dict) or not values:
+        readings = message.get("values")
+        if not isinstance(readings, dict) or not readings:
             raise InvalidInput(f"{where}.values: expected an object of point id or quantity → number")
-        for key, value in values.items():
-            point_id = by_id.get(key) or by_quantity.get(key)
+        for key, value in readings.items():
+            point_id = keys.get(key)
             if point_id is None:
-                known = ", ".join(sorted(by_quantity)) or "none"
+                known = ", ".join(sorted(k for k, v in keys.items() if k != v)) or "none"
                 raise InvalidInput(
                     f"{where}.values.{key}: device {device_id} has no such point or quantity (it has: {known})"
                 )
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise InvalidInput(f"{where}.values.{key}: expected a finite number; got {value!r}")
-            rows.append({"point_id": point_id, "ts": ts, "value": float(value)})
-    return rows
+            ids.append(point_id)
+            times.append(ts)
+            values.append(float(value))
+    return ids, times, values

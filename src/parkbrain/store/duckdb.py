@@ -493,11 +493,6 @@ def _refresh_rollups(con: duckdb.DuckDBPyConnection) -> None:
         _compute_rollups(con, full=False)
     if _arrow(con.sql("SELECT count(*) AS n FROM _inorder")).to_pylist()[0]["n"]:
         _merge_in_order(con)
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _affected AS "
-            "SELECT point_id, time_bucket(INTERVAL 15 MINUTE, last_ts) AS lo FROM _inorder"
-        )
-        _compute_rollups(con, full=False, coarse_only=True)
     con.execute("DROP TABLE _firsts")
     con.execute("DROP TABLE _inorder")
     con.execute(
@@ -512,11 +507,19 @@ def _refresh_rollups(con: duckdb.DuckDBPyConnection) -> None:
 _PAIR_DELTA = "CASE WHEN {nxt} IS NULL THEN NULL WHEN {nxt} >= {cur} THEN {nxt} - {cur} ELSE {nxt} END"
 
 
+#: Rollup tables, their bucket width and the time_bucket origin of each (days: Asia/Shanghai).
+_LEVELS = (
+    ("readings_15m", "INTERVAL 15 MINUTE", ""),
+    ("readings_1h", "INTERVAL 1 HOUR", ""),
+    ("readings_1d", "INTERVAL 1 DAY", f", {DAY_ORIGIN}"),
+)
+
+
 def _merge_in_order(con: duckdb.DuckDBPyConnection) -> None:
-    """Merge the new readings of the ``_inorder`` points into their 15-minute rows."""
+    """Merge the new readings of the ``_inorder`` points into their 15-minute, hourly and daily rows."""
     delta = _PAIR_DELTA.format(nxt="next_value", cur="value")
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _agg AS
+        f"""CREATE OR REPLACE TEMP TABLE _agg_readings_15m AS
         WITH m AS (
             SELECT n.point_id, n.ts, n.value, p.value_kind = 'cumulative' AS cumulative,
                    lead(n.value) OVER (PARTITION BY n.point_id ORDER BY n.ts) AS next_value
@@ -527,27 +530,48 @@ def _merge_in_order(con: duckdb.DuckDBPyConnection) -> None:
                CASE WHEN bool_or(cumulative) THEN sum({delta}) END AS delta
         FROM m GROUP BY point_id, bucket"""
     )
+    finer = "_agg_readings_15m"
+    for table, width, origin in _LEVELS[1:]:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _agg_{table} AS
+            SELECT point_id, time_bucket({width}, bucket{origin}) AS bucket, sum(n)::BIGINT AS n, sum(sum) AS sum,
+                   min(min) AS min, max(max) AS max, arg_min(first, bucket) AS first, arg_max(last, bucket) AS last,
+                   sum(delta) AS delta
+            FROM {finer} GROUP BY ALL"""
+        )
+        finer = f"_agg_{table}"
+    bridge = _PAIR_DELTA.format(nxt="f.first_value", cur="i.last_value")
     con.execute(
-        """UPDATE readings_15m r SET n = r.n + a.n, sum = r.sum + a.sum, min = least(r.min, a.min),
+        f"""CREATE OR REPLACE TEMP TABLE _bridge AS
+        SELECT i.point_id, i.last_ts, {bridge} AS delta FROM _inorder i
+        JOIN (SELECT point_id, arg_min(value, ts) AS first_value FROM _new GROUP BY point_id) f USING (point_id)
+        JOIN points p USING (point_id) WHERE p.value_kind = 'cumulative'"""
+    )
+    for table, width, origin in _LEVELS:
+        _merge_level(con, table, width, origin)
+    con.execute("DROP TABLE _bridge")
+
+
+def _merge_level(con: duckdb.DuckDBPyConnection, table: str, width: str, origin: str) -> None:
+    """Add one level's new aggregates to its rows, insert its new buckets, bridge the deltas."""
+    agg = f"_agg_{table}"
+    con.execute(
+        f"""UPDATE {table} r SET n = r.n + a.n, sum = r.sum + a.sum, min = least(r.min, a.min),
                max = greatest(r.max, a.max), last = a.last,
                delta = CASE WHEN r.delta IS NULL AND a.delta IS NULL THEN NULL
                             ELSE coalesce(r.delta, 0) + coalesce(a.delta, 0) END
-        FROM _agg a WHERE r.point_id = a.point_id AND r.bucket = a.bucket"""
+        FROM {agg} a WHERE r.point_id = a.point_id AND r.bucket = a.bucket"""
     )
     con.execute(
-        "INSERT INTO readings_15m SELECT a.* FROM _agg a ANTI JOIN readings_15m r "
+        f"INSERT INTO {table} SELECT a.* FROM {agg} a ANTI JOIN {table} r "
         "ON r.point_id = a.point_id AND r.bucket = a.bucket"
     )
-    bridge = _PAIR_DELTA.format(nxt="f.first_value", cur="i.last_value")
     con.execute(
-        f"""UPDATE readings_15m r SET delta = coalesce(r.delta, 0) + b.delta
-        FROM (SELECT i.point_id, time_bucket(INTERVAL 15 MINUTE, i.last_ts) AS bucket, {bridge} AS delta
-              FROM _inorder i
-              JOIN (SELECT point_id, arg_min(value, ts) AS first_value FROM _new GROUP BY point_id) f USING (point_id)
-              JOIN points p USING (point_id) WHERE p.value_kind = 'cumulative') b
+        f"""UPDATE {table} r SET delta = coalesce(r.delta, 0) + b.delta
+        FROM (SELECT point_id, time_bucket({width}, last_ts{origin}) AS bucket, delta FROM _bridge) b
         WHERE r.point_id = b.point_id AND r.bucket = b.bucket"""
     )
-    con.execute("DROP TABLE _agg")
+    con.execute(f"DROP TABLE {agg}")
 
 
 def _floor_literal(con: duckdb.DuckDBPyConnection) -> str:
@@ -558,7 +582,7 @@ def _floor_literal(con: duckdb.DuckDBPyConnection) -> str:
     return f"make_timestamptz({int(micros)})"
 
 
-def _compute_rollups(con: duckdb.DuckDBPyConnection, full: bool, coarse_only: bool = False) -> None:
+def _compute_rollups(con: duckdb.DuckDBPyConnection, full: bool) -> None:
     """(Re)build rollup rows for the points in ``_affected`` from their ``lo`` (a 15-minute bucket
     start, or any earlier instant) onward: 15-minute buckets from raw readings, hours from the
     15-minute rows of ``lo``'s hour on, days from the hourly rows of ``lo``'s day on."""
@@ -573,36 +597,33 @@ def _compute_rollups(con: duckdb.DuckDBPyConnection, full: bool, coarse_only: bo
         "readings_1d": f"time_bucket(INTERVAL 1 DAY, a.lo, {DAY_ORIGIN})",
     }
     day_floor = "" if full else f"time_bucket(INTERVAL 1 DAY, {floor}, {DAY_ORIGIN})"
-    if coarse_only:
-        del starts["readings_15m"]
     if not full:
         for table, start in starts.items():
             con.execute(
                 f"DELETE FROM {table} t USING _affected a WHERE t.point_id = a.point_id AND t.bucket >= {start} "
                 f"AND t.bucket >= {day_floor}"
             )
-    if not coarse_only:
-        con.execute(
-            f"""INSERT INTO readings_15m
-            WITH src AS (
-                SELECT r.point_id, r.ts, r.value, p.value_kind = 'cumulative' AS cumulative,
-                       lead(r.value) OVER w AS next_value, lead(r.ts) OVER w AS next_ts
-                FROM readings r JOIN _affected a USING (point_id) JOIN points p USING (point_id)
-                WHERE true {window}
-                WINDOW w AS (PARTITION BY r.point_id ORDER BY r.ts)
-            ), bucketed AS (
-                SELECT *, time_bucket(INTERVAL 15 MINUTE, ts) AS bucket FROM src
-            )
-            SELECT b.point_id, b.bucket, count(*), sum(value), min(value), max(value),
-                   arg_min(value, ts), arg_max(value, ts),
-                   CASE WHEN bool_or(cumulative) THEN sum(
-                       CASE WHEN next_value IS NULL THEN NULL
-                            WHEN next_value >= value THEN next_value - value
-                            ELSE next_value END) END
-            FROM bucketed b JOIN _affected a USING (point_id)
-            WHERE true {keep}
-            GROUP BY b.point_id, b.bucket"""
+    con.execute(
+        f"""INSERT INTO readings_15m
+        WITH src AS (
+            SELECT r.point_id, r.ts, r.value, p.value_kind = 'cumulative' AS cumulative,
+                   lead(r.value) OVER w AS next_value, lead(r.ts) OVER w AS next_ts
+            FROM readings r JOIN _affected a USING (point_id) JOIN points p USING (point_id)
+            WHERE true {window}
+            WINDOW w AS (PARTITION BY r.point_id ORDER BY r.ts)
+        ), bucketed AS (
+            SELECT *, time_bucket(INTERVAL 15 MINUTE, ts) AS bucket FROM src
         )
+        SELECT b.point_id, b.bucket, count(*), sum(value), min(value), max(value),
+               arg_min(value, ts), arg_max(value, ts),
+               CASE WHEN bool_or(cumulative) THEN sum(
+                   CASE WHEN next_value IS NULL THEN NULL
+                        WHEN next_value >= value THEN next_value - value
+                        ELSE next_value END) END
+        FROM bucketed b JOIN _affected a USING (point_id)
+        WHERE true {keep}
+        GROUP BY b.point_id, b.bucket"""
+    )
     for table, width, origin, source in (
         ("readings_1h", "INTERVAL 1 HOUR", "", "readings_15m"),
         ("readings_1d", "INTERVAL 1 DAY", f", {DAY_ORIGIN}", "readings_1h"),

@@ -31,6 +31,8 @@ T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 PARK = "bench"
 #: Latency is measured on every SAMPLE-th message applied (parsing each again would slow the writer).
 SAMPLE = 10
+#: How often the writer applies the spool: the server's default.
+APPLY_S = 0.2
 
 
 @dataclass
@@ -151,7 +153,7 @@ def run(
         for record in records[::SAMPLE]:
             latencies.append(wall - json.loads(record.payload)["ts"] / 1000)
 
-    pipeline = TelemetryPipeline(park.store, work / "spool", apply_s=0.1, on_applied=on_applied)
+    pipeline = TelemetryPipeline(park.store, work / "spool", apply_s=APPLY_S, on_applied=on_applied)
     pipeline.start()
     receiver = MqttReceiver(pipeline, "127.0.0.1", broker.port, client_id="parkbrain-bench")
     receiver.start()

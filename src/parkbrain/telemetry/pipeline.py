@@ -26,8 +26,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from parkbrain.errors import InvalidInput
-from parkbrain.sources.telemetry import parse_payload
+from parkbrain.sources.telemetry import parse_payload_columns, point_keys
 from parkbrain.telemetry.spool import Record, Spool, read_segment
 
 log = logging.getLogger("parkbrain.telemetry")
@@ -57,8 +59,22 @@ class Stats:
 
 @dataclass
 class Parsed:
-    readings: list[dict[str, Any]] = field(default_factory=list)
+    """The readings of a batch as columns, and the dead letters of its bad messages."""
+
+    point_ids: list[str] = field(default_factory=list)
+    times: list[datetime] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
     dead: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def readings(self) -> pa.Table:
+        return pa.table(
+            {
+                "point_id": pa.array(self.point_ids, pa.string()),
+                "ts": pa.array(self.times, pa.timestamp("us", tz="UTC")),
+                "value": pa.array(self.values, pa.float64()),
+            }
+        )
 
 
 def parse_topic(topic: str) -> tuple[str, str] | None:
@@ -91,12 +107,13 @@ class TelemetryPipeline:
         self._queue: queue.Queue[tuple[str, bytes, Ack | None]] = queue.Queue(maxsize=queue_max)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._devices: dict[str, tuple[str, list[dict[str, Any]]] | None] = {}
+        self._devices: dict[str, tuple[str, dict[str, str]] | None] = {}
 
     # -- life cycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
         """Apply what a previous run left in the spool, then start the spool and writer threads."""
+        self._load_devices()
         self.apply_pending()
         for name, target in (("spool", self._spool_loop), ("writer", self._write_loop)):
             thread = threading.Thread(target=target, name=f"parkbrain-{name}", daemon=True)
@@ -164,13 +181,14 @@ class TelemetryPipeline:
     def apply_segment(self, path: Path) -> int:
         records = list(read_segment(path))
         parsed = self.parse(records)
+        readings = parsed.readings
         with self.store.transaction():
-            result = self.store.write_readings(parsed.readings) if parsed.readings else None
+            result = self.store.write_readings(readings) if readings.num_rows else None
             if parsed.dead:
                 self.store.write("dead_letters", parsed.dead, mode="upsert")
         committed = time.monotonic()
-        if self.alerts is not None and parsed.readings:
-            self.stats.alerts += len(self.alerts.on_readings(parsed.readings) or [])
+        if self.alerts is not None and readings.num_rows:
+            self.stats.alerts += len(self.alerts.on_readings(readings) or [])
         path.unlink()
         self._count(records, parsed, result)
         if self.on_applied is not None:
@@ -193,12 +211,16 @@ class TelemetryPipeline:
         received = datetime.now(timezone.utc)
         for record in records:
             try:
-                parsed.readings += self._readings_of(record)
+                ids, times, values = self._readings_of(record)
             except InvalidInput as exc:
                 parsed.dead.append(_dead_letter(record, exc.message, received))
+                continue
+            parsed.point_ids += ids
+            parsed.times += times
+            parsed.values += values
         return parsed
 
-    def _readings_of(self, record: Record) -> list[dict[str, Any]]:
+    def _readings_of(self, record: Record) -> tuple[list[str], list[datetime], list[float]]:
         where = parse_topic(record.topic)
         if where is None:
             raise InvalidInput(
@@ -212,10 +234,20 @@ class TelemetryPipeline:
             payload = json.loads(record.payload)
         except (ValueError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"payload: not JSON ({exc})") from None
-        return parse_payload(payload, device[1], device_id)
+        return parse_payload_columns(payload, device[1], device_id)
 
-    def _device(self, device_id: str) -> tuple[str, list[dict[str, Any]]] | None:
-        """(park_id, points) of a device, cached; an unknown device is looked up again each time."""
+    def _load_devices(self) -> None:
+        """Every device's park and points in one query (a device added later is looked up on arrival)."""
+        rows = self.store.query_rows(
+            "SELECT d.device_id, d.park_id, p.point_id, p.quantity FROM devices d JOIN points p USING (device_id)"
+        )
+        grouped: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+        for row in rows:
+            grouped.setdefault(row["device_id"], (row["park_id"], []))[1].append(row)
+        self._devices = {d: (park, point_keys(points)) for d, (park, points) in grouped.items()}
+
+    def _device(self, device_id: str) -> tuple[str, dict[str, str]] | None:
+        """(park_id, payload key → point_id) of a device, cached; an unknown one is looked up each time."""
         cached = self._devices.get(device_id)
         if cached is not None:
             return cached
@@ -225,7 +257,7 @@ class TelemetryPipeline:
         points = self.store.query_rows(
             "SELECT point_id, quantity FROM points WHERE device_id = ?", [device_id]
         )
-        self._devices[device_id] = (rows[0]["park_id"], points)
+        self._devices[device_id] = (rows[0]["park_id"], point_keys(points))
         return self._devices[device_id]
 
 
