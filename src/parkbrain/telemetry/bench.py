@@ -51,7 +51,7 @@ class TelemetryBench:
         return dict(self.__dict__)
 
     def lines(self) -> list[str]:
-        broker = f"{self.broker_points_per_s:,.0f}" if self.broker_points_per_s else "n/a"
+        broker = f"{self.broker_points_per_s:,.0f}" if self.broker_points_per_s else "(not run)"
         return [
             f"telemetry: {self.messages:,} MQTT messages × {self.points_per_message} points "
             f"= {self.messages * self.points_per_message:,} data points",
@@ -128,10 +128,12 @@ def run(
     points: int = 50,
     rate: float = 0.0,
     folder: str | None = None,
+    reference: bool = True,
 ) -> TelemetryBench:
     """Run the benchmark once and return its figures (see the module docstring).
 
-    ``rate`` paces the publisher at that many data points per second (0: as fast as it can).
+    ``rate`` paces the publisher at that many data points per second (0: as fast as it can);
+    ``reference`` runs mosquitto_sub on the same stream (the broker then delivers it twice).
     """
     from parkbrain import Park
     from parkbrain.telemetry.broker import start_mosquitto
@@ -157,7 +159,7 @@ def run(
     pipeline.start()
     receiver = MqttReceiver(pipeline, "127.0.0.1", broker.port, client_id="parkbrain-bench")
     receiver.start()
-    sub = _mosquitto_sub(broker.port, messages)
+    sub = _mosquitto_sub(broker.port, messages) if reference else None
     times = multiprocessing.Array("d", messages, lock=False)
     done = multiprocessing.Value("d", 0.0, lock=False)
     publisher = multiprocessing.Process(
