@@ -66,11 +66,10 @@ def live(broker, tmp_path, request):
     pipeline.stop()
 
 
-def test_a_published_reading_is_stored_within_a_second(live, broker):
+def test_a_published_reading_is_stored_and_rolled_up(live, broker):
     park, pipeline = live
     publish(broker.port, TOPIC, message(0, electric_energy=1234.5, **{"m1-kw": 7.25}))
-    took = wait_for(lambda: park.store.count("readings") == 2)
-    assert took < 1.0
+    wait_for(lambda: park.store.count("readings") == 2)  # the time it takes is for the benchmark
     latest = {r["point_id"]: r["value"] for r in park.store.query_rows("SELECT * FROM latest_readings")}
     assert latest == {"m1-kwh": 1234.5, "m1-kw": 7.25}
     assert park.store.count("readings_15m") == 2 and pipeline.stats.acknowledged == 1
