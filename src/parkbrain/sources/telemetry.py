@@ -38,6 +38,13 @@ def parse_ts(value: Any, where: str) -> datetime:
     raise InvalidInput(f"{where}.ts: expected epoch milliseconds or ISO 8601; got {type(value).__name__}")
 
 
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond any double
+        return False
+
+
 def point_keys(points: list[dict[str, Any]]) -> dict[str, str]:
     """Payload key → point_id for a device: its point ids, and the quantity of each of its points."""
     keys: dict[str, str] = {}
@@ -50,7 +57,7 @@ def point_keys(points: list[dict[str, Any]]) -> dict[str, str]:
 def parse_payload(payload: Any, points: list[dict[str, Any]], device_id: str) -> list[dict[str, Any]]:
     """Rows (point_id, ts, value) from a payload for ``device_id`` whose points are ``points``."""
     ids, times, values = parse_payload_columns(payload, point_keys(points), device_id)
-    return [{"point_id": i, "ts": t, "value": v} for i, t, v in zip(ids, times, values)]
+    return [{"point_id": i, "ts": t, "value": float(v)} for i, t, v in zip(ids, times, values)]
 
 
 def parse_payload_columns(
@@ -75,16 +82,21 @@ def parse_payload_columns(
         readings = message.get("values")
         if not isinstance(readings, dict) or not readings:
             raise InvalidInput(f"{where}.values: expected an object of point id or quantity → number")
-        for key, value in readings.items():
-            point_id = keys.get(key)
-            if point_id is None:
-                known = ", ".join(sorted(k for k, v in keys.items() if k != v)) or "none"
-                raise InvalidInput(
-                    f"{where}.values.{key}: device {device_id} has no such point or quantity (it has: {known})"
-                )
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise InvalidInput(f"{where}.values.{key}: expected a finite number; got {value!r}")
-            ids.append(point_id)
-            times.append(ts)
-            values.append(float(value))
+        names, numbers = list(readings), list(readings.values())
+        resolved = [keys.get(k) for k in names]
+        if None in resolved:
+            key = names[resolved.index(None)]
+            known = ", ".join(sorted(k for k, v in keys.items() if k != v)) or "none"
+            raise InvalidInput(
+                f"{where}.values.{key}: device {device_id} has no such point or quantity (it has: {known})"
+            )
+        # type() rather than isinstance(): a bool is an int to isinstance, and is refused here
+        if not all(type(v) is float or type(v) is int for v in numbers) or not all(map(_finite, numbers)):
+            key, value = next(
+                (k, v) for k, v in zip(names, numbers) if type(v) not in (float, int) or not _finite(v)
+            )
+            raise InvalidInput(f"{where}.values.{key}: expected a finite number; got {value!r}")
+        ids += resolved
+        times += [ts] * len(numbers)
+        values += numbers
     return ids, times, values
