@@ -86,6 +86,7 @@ BAD = {
     "unknown point": (TOPIC, message(1, humidity=50), "has no such point or quantity"),
     "bad number": (TOPIC, json.dumps({"ts": 1, "values": {"m1-kw": "12,5"}}), "expected a finite number"),
     "bad time": (TOPIC, json.dumps({"ts": "yesterday", "values": {"m1-kw": 1}}), "is not a date or time"),
+    "nested too deep": (TOPIC, "[" * 20_000 + "]" * 20_000, "unreadable message"),
     "number beyond a double": (
         TOPIC,
         '{"ts": 1, "values": {"m1-kw": 1' + "0" * 400 + "}}",

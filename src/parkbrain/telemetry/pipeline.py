@@ -215,6 +215,11 @@ class TelemetryPipeline:
             except InvalidInput as exc:
                 parsed.dead.append(_dead_letter(record, exc.message, received))
                 continue
+            except Exception as exc:  # a message must never block the spool (e.g. JSON nested too deep)
+                parsed.dead.append(
+                    _dead_letter(record, f"unreadable message ({type(exc).__name__})", received)
+                )
+                continue
             parsed.point_ids += ids
             parsed.times += times
             parsed.values += values
