@@ -45,6 +45,10 @@ class ImportOptions:
     encoding: str | None = None  # --encoding: when detection should be overridden
     display_name: str | None = None  # the name errors and lineage use (an upload's original name)
 
+    def name_for(self, path: Path) -> str:
+        """The name errors, notes and lineage give the file: the upload's name, else its own."""
+        return self.display_name or path.name
+
 
 @dataclass
 class ImportContext:
@@ -156,10 +160,15 @@ def find_source(path: Path, display: str) -> Source:
     raise BadFile(display, "this is not a file format ParkBrain imports", expected=" or ".join(known))
 
 
+def file_head(path: Path) -> bytes:
+    """The first ``HEAD_BYTES`` bytes of a file."""
+    with open(path, "rb") as fh:
+        return fh.read(HEAD_BYTES)
+
+
 def read_head(path: Path, display: str) -> bytes:
     """The first bytes of a file; an empty or binary file is refused here, for every source."""
-    with open(path, "rb") as fh:
-        head = fh.read(HEAD_BYTES)
+    head = file_head(path)
     if not head.strip():
         raise BadFile(display, "the file is empty", expected="a header line and at least one row")
     return head

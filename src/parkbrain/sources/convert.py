@@ -103,8 +103,8 @@ def convert_frame(
 ) -> Extract:
     """The canonical rows held by a frame."""
     settings = Settings.build(frame.display, options, mapping)
-    _check_mapping_columns(frame, settings)
-    table, found = choose_table(frame, settings, context)
+    _check_mapping_columns(frame.display, frame.headers, frame.first_line - 1, settings)
+    table, found = choose_table(frame.display, frame.headers, settings, context)
     extract = Extract(encoding=frame.encoding, notes=list(frame.notes))
     if table == "readings":
         ReadingsConverter(frame, settings, context, found, extract).run()
@@ -113,16 +113,16 @@ def convert_frame(
     return extract
 
 
-def _check_mapping_columns(frame: Frame, settings: Settings) -> None:
+def _check_mapping_columns(display: str, headers: list[Header], header_line: int, settings: Settings) -> None:
     """Every file column a mapping names must be in the file: a typo is an error, not a silent skip."""
-    present = {h.raw for h in frame.headers}
+    present = {h.raw for h in headers}
     for section in ("columns", "points", "units"):
         for name in getattr(settings, section):
             if name not in present:
                 raise BadFile(
-                    frame.display,
+                    display,
                     f"the mapping's [{section}] names a column {name!r} the file does not have",
-                    line=frame.first_line - 1,
+                    line=header_line,
                     field=name,
                     expected=f"one of the file's columns: {', '.join(sorted(present))}",
                 )
@@ -153,11 +153,10 @@ def bulk_readings(
     """
     if header.codec not in ("utf-8", "utf-8-sig"):
         return None
-    frame = Frame(display, header.headers, None, header.header_row + 1)  # type: ignore[arg-type]
     settings = Settings.build(display, options, mapping)
-    _check_mapping_columns(frame, settings)
+    _check_mapping_columns(display, header.headers, header.header_row, settings)
     try:
-        table, found = choose_table(frame, settings, context)
+        table, found = choose_table(display, header.headers, settings, context)
     except BadFile:
         return None
     if table != "readings" or settings.layout == "wide" or settings.time_format or settings.units:
@@ -189,24 +188,26 @@ def bulk_readings(
 # -- which table -----------------------------------------------------------------------------------
 
 
-def choose_table(frame: Frame, settings: Settings, context: ImportContext) -> tuple[str, dict[str, Header]]:
+def choose_table(
+    display: str, headers: list[Header], settings: Settings, context: ImportContext
+) -> tuple[str, dict[str, Header]]:
     """The target table and its columns found in the file (mapping first, then the aliases)."""
     candidates = [settings.table] if settings.table else list(REQUIRED)
     if settings.table and settings.table not in REQUIRED:
         raise BadFile(
-            frame.display,
+            display,
             f"a table file cannot be imported as {settings.table!r}",
             field="--as",
             expected=f"one of {', '.join(REQUIRED)}",
         )
     scored = []
     for table in candidates:
-        found = _found_columns(frame, settings, table)
+        found = _found_columns(headers, settings, table)
         score = len(found) + (5 if any(c in found for c in IDENTIFYING[table]) else 0)
         if (
             table == "readings"
             and "ts" in found
-            and ("value" not in found and _wide_columns(frame, settings, context, found))
+            and ("value" not in found and _wide_columns(headers, settings, context, found))
         ):
             score += 5
         scored.append((score, table, found))
@@ -215,35 +216,35 @@ def choose_table(frame: Frame, settings: Settings, context: ImportContext) -> tu
         return scored[0][1], scored[0][2]
     if not scored or scored[0][0] < 6 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
         raise BadFile(
-            frame.display,
+            display,
             "cannot tell which table this file is for",
             expected=f"--as one of {', '.join(REQUIRED)}, or recognised column names (see the README)",
         )
     return scored[0][1], scored[0][2]
 
 
-def _found_columns(frame: Frame, settings: Settings, table: str) -> dict[str, Header]:
+def _found_columns(headers: list[Header], settings: Settings, table: str) -> dict[str, Header]:
     spec_columns = set(table_spec(table).column_names) | ({"unit"} if table == "readings" else set())
     found = {}
-    for header in frame.headers:
+    for header in headers:
         target = settings.columns.get(header.raw)
         if target in spec_columns:
             found[target] = header
     mapped = set(settings.columns)
-    rest = [h for h in frame.headers if h.raw not in mapped]
+    rest = [h for h in headers if h.raw not in mapped]
     for column, header in recognise(rest, table).items():
         found.setdefault(column, header)
     return found
 
 
 def _wide_columns(
-    frame: Frame, settings: Settings, context: ImportContext, found: dict[str, Header]
+    headers: list[Header], settings: Settings, context: ImportContext, found: dict[str, Header]
 ) -> dict[Header, str]:
     """Wide readings: header → point_id, from [points] of the mapping or headers that are point ids."""
     used = set(found.values())
     known = {normal_key(p): p for p in context.points} if not settings.points else {}
     out = {}
-    for header in frame.headers:
+    for header in headers:
         if header in used:
             continue
         if header.raw in settings.points:
@@ -373,7 +374,7 @@ class ReadingsConverter(_Base):
                 "ts",
                 "a column named 时间/ts/time/datetime, or a [columns] entry mapping one to ts",
             )
-        wide = _wide_columns(self.frame, self.settings, self.context, self.found)
+        wide = _wide_columns(self.frame.headers, self.settings, self.context, self.found)
         layout = self.settings.layout or (
             "long" if "point_id" in self.found and "value" in self.found else "wide"
         )

@@ -23,7 +23,7 @@ from shapely.geometry import shape
 
 from parkbrain.errors import BadFile
 from parkbrain.sources.base import Extract, ImportContext, ImportOptions, looks_binary
-from parkbrain.sources.gis_columns import display_name, encoding_codec, encoding_option
+from parkbrain.sources.gis_columns import encoding_codec, encoding_option
 from parkbrain.sources.gis_geometry import Feature
 from parkbrain.sources.gis_ogr import GeoPackageSource, ShapefileSource
 from parkbrain.sources.gis_rows import features_to_extract
@@ -54,7 +54,7 @@ class GeoJsonSource:
         return path.suffix.lower() == ".geojson" or b'"FeatureCollection"' in head or b'"Feature"' in head
 
     def read(self, path: Path, options: ImportOptions, context: ImportContext) -> Extract:
-        display = display_name(path, options)
+        display = options.name_for(path)
         features, declared, encoding = read_geojson(path, display, encoding_option(options))
         return features_to_extract(features, declared, options, context, display=display, encoding=encoding)
 

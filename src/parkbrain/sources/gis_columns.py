@@ -15,7 +15,6 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from parkbrain.errors import BadFile
@@ -80,11 +79,6 @@ GEOMETRY_COLUMNS = ("geometry", "boundary", "footprint", "lon", "lat", "area_km2
 COLUMN_UNITS = {"approved_area_ha": "ha", "area_m2": "m**2"}
 SIX_DIGITS = re.compile(r"^\d{6}$")
 _LIST_SPLIT = re.compile(r"[,，、;；/]")
-
-
-def display_name(path: Path, options: ImportOptions) -> str:
-    """The name errors and notes use for a file."""
-    return options.display_name or path.name
 
 
 def encoding_option(options: ImportOptions) -> str | None:

@@ -19,7 +19,7 @@ import shapely
 
 from parkbrain.errors import BadFile, missing_extra
 from parkbrain.sources.base import Extract, ImportContext, ImportOptions
-from parkbrain.sources.gis_columns import display_name, encoding_codec, encoding_option
+from parkbrain.sources.gis_columns import encoding_codec, encoding_option
 from parkbrain.sources.gis_geometry import Feature
 from parkbrain.sources.gis_rows import features_to_extract
 
@@ -134,7 +134,7 @@ class ShapefileSource:
         return head.startswith(b"PK\x03\x04") and path.suffix.lower() == ".zip"
 
     def read(self, path: Path, options: ImportOptions, context: ImportContext) -> Extract:
-        display = display_name(path, options)
+        display = options.name_for(path)
         facts = _zip_facts(path, display) if path.suffix.lower() == ".zip" else _folder_facts(path)
         check_shapefile(facts, display)
         codec = encoding_codec(encoding_option(options), display) or dbf_encoding(facts)
@@ -306,7 +306,7 @@ class GeoPackageSource:
         return head.startswith(SQLITE_MAGIC)
 
     def read(self, path: Path, options: ImportOptions, context: ImportContext) -> Extract:
-        display = display_name(path, options)
+        display = options.name_for(path)
         mapping = dict(options.mapping or {})
         layer = gpkg_layer(path, display, mapping.get("layer") or mapping.get("sheet"))
         read = read_ogr(str(path), display, "GeoPackage", layer=layer)

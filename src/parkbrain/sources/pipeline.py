@@ -101,7 +101,7 @@ def ingest(
     started = datetime.now(timezone.utc)
     clock = time.perf_counter()
     path = Path(path)
-    display = options.display_name or path.name
+    display = options.name_for(path)
     say = progress or (lambda _text: None)
     if not path.is_file():
         raise BadFile(display, "no such file", expected="the path of a file to import")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from parkbrain.sources.base import Extract, ImportContext, ImportOptions, looks_binary
+from parkbrain.sources.base import Extract, ImportContext, ImportOptions, file_head, looks_binary
 from parkbrain.sources.convert import bulk_readings, convert_frame
 from parkbrain.sources.frames import (
     Frame,
@@ -29,10 +29,6 @@ def _convert(frame: Frame, options: ImportOptions, context: ImportContext) -> Ex
         frame.close()
 
 
-def _display(path: Path, options: ImportOptions) -> str:
-    return options.display_name or path.name
-
-
 @dataclass(frozen=True)
 class CsvSource:
     name: str = "csv"
@@ -43,17 +39,15 @@ class CsvSource:
         return not looks_binary(head) and not head.lstrip().startswith((b"{", b"[", b"ISO-10303"))
 
     def read(self, path: Path, options: ImportOptions, context: ImportContext) -> Extract:
-        mapping, display = dict(options.mapping or {}), _display(path, options)
-        with open(path, "rb") as fh:
-            head = fh.read(64 * 1024)
+        mapping, display = dict(options.mapping or {}), options.name_for(path)
+        head = file_head(path)
         header = read_csv_header(path, head, display, mapping, options.encoding)
         return _convert(read_csv_frame(path, header, display), options, context)
 
     def bulk_spec(self, path: Path, options: ImportOptions, context: ImportContext) -> CsvReadings | None:
         """A plain long-form readings file, described for the store's bulk loader (else None)."""
-        mapping, display = dict(options.mapping or {}), _display(path, options)
-        with open(path, "rb") as fh:
-            head = fh.read(64 * 1024)
+        mapping, display = dict(options.mapping or {}), options.name_for(path)
+        head = file_head(path)
         header = read_csv_header(path, head, display, mapping, options.encoding)
         return bulk_readings(path, header, display, options, mapping, context)
 
@@ -68,7 +62,7 @@ class ExcelSource:
         return head.startswith(b"PK\x03\x04") and path.suffix.lower() in self.suffixes
 
     def read(self, path: Path, options: ImportOptions, context: ImportContext) -> Extract:
-        frame = read_excel_frame(path, _display(path, options), dict(options.mapping or {}))
+        frame = read_excel_frame(path, options.name_for(path), dict(options.mapping or {}))
         return _convert(frame, options, context)
 
 
@@ -83,9 +77,8 @@ class JsonLinesSource:
         return first.startswith(b"{") and b"\n" in head and b'"type"' not in head[:200]
 
     def read(self, path: Path, options: ImportOptions, context: ImportContext) -> Extract:
-        with open(path, "rb") as fh:
-            head = fh.read(64 * 1024)
-        frame = read_jsonl_frame(path, head, _display(path, options))
+        head = file_head(path)
+        frame = read_jsonl_frame(path, head, options.name_for(path))
         return _convert(frame, options, context)
 
 

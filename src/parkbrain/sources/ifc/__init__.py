@@ -41,7 +41,7 @@ class IfcSource:
         return head.removeprefix(_BOM).lstrip().startswith(MAGIC)
 
     def read(self, path: Path, options: ImportOptions, context: ImportContext) -> Extract:
-        display = options.display_name or path.name
+        display = options.name_for(path)
         park_id = _park_id(options, context, display)
         mapped = map_model(read_ifc(path, display), park_id)
         tables = {
