@@ -26,31 +26,38 @@ from parkbrain.model.tables import SEVERITIES
 DEFAULT_INTERVAL_S = 900
 
 
-def _check_severity(rule: str, severity: str) -> None:
-    if severity not in SEVERITIES:
-        raise ValueError(f"rule {rule}: severity must be one of {', '.join(SEVERITIES)}; got {severity!r}")
+@dataclass(frozen=True, kw_only=True)
+class _RuleBase:
+    """What every rule says: its name, severity, Chinese message template and the source of its numbers."""
+
+    rule: str
+    severity: str
+    message_zh: str
+    source: str
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(
+                f"rule {self.rule}: severity must be one of {', '.join(SEVERITIES)}; got {self.severity!r}"
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
-class ThresholdRule:
+class ThresholdRule(_RuleBase):
     """Open when a reading passes ``above`` (or falls under ``below``); close when it comes back past
     ``clear`` (the hysteresis level; without one, as soon as it is back within the limit).
 
     Readings between ``clear`` and the limit neither open nor close an alert.
     """
 
-    rule: str
     quantity: str
     unit: str
-    severity: str
-    message_zh: str
-    source: str
     above: float | None = None
     below: float | None = None
     clear: float | None = None
 
     def __post_init__(self) -> None:
-        _check_severity(self.rule, self.severity)
+        super().__post_init__()
         if (self.above is None) == (self.below is None):
             raise ValueError(f"rule {self.rule}: give exactly one of above and below")
         if self.clear is not None and (
@@ -66,40 +73,32 @@ class ThresholdRule:
 
 
 @dataclass(frozen=True, kw_only=True)
-class RateRule:
+class RateRule(_RuleBase):
     """Open when a reading rises (or falls) faster than the limit, per minute, since the point's
     previous reading; close at the next reading whose change is within the limits."""
 
-    rule: str
     quantity: str
     unit: str
-    severity: str
-    message_zh: str
-    source: str
     max_rise_per_min: float | None = None
     max_fall_per_min: float | None = None
 
     def __post_init__(self) -> None:
-        _check_severity(self.rule, self.severity)
+        super().__post_init__()
         if self.max_rise_per_min is None and self.max_fall_per_min is None:
             raise ValueError(f"rule {self.rule}: give max_rise_per_min, max_fall_per_min or both")
 
 
 @dataclass(frozen=True, kw_only=True)
-class StaleRule:
+class StaleRule(_RuleBase):
     """Open when a point has sent nothing for ``intervals`` × its ``interval_s`` (``DEFAULT_INTERVAL_S``
     when NULL); close when a newer reading arrives. ``quantity=None`` watches every point; a rule
     naming the point's quantity takes precedence over it."""
 
-    rule: str
-    severity: str
-    message_zh: str
-    source: str
     quantity: str | None = None
     intervals: int = 3
 
     def __post_init__(self) -> None:
-        _check_severity(self.rule, self.severity)
+        super().__post_init__()
         if self.intervals < 1:
             raise ValueError(f"rule {self.rule}: intervals must be at least 1")
 
