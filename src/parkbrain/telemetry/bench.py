@@ -23,11 +23,9 @@ import tempfile
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 PARK = "bench"
 #: Latency is measured on every SAMPLE-th message applied (parsing each again would slow the writer).
 SAMPLE = 10
@@ -64,10 +62,9 @@ class TelemetryBench:
         ]
 
 
-def _payload(seq: int, points: int, ts_ms: int | None = None) -> str:
-    """One device's message: every point, stamped with the publish time (or a fixed clock for tests)."""
-    ts = ts_ms if ts_ms is not None else int((T0 + timedelta(seconds=seq)).timestamp() * 1000)
-    return json.dumps({"ts": ts, "values": {f"q{k}": float((seq * 7 + k) % 1000) for k in range(points)}})
+def _payload(seq: int, points: int, ts_ms: int) -> str:
+    """One device's message: every point, stamped with the publish time."""
+    return json.dumps({"ts": ts_ms, "values": {f"q{k}": float((seq * 7 + k) % 1000) for k in range(points)}})
 
 
 def _publish(port: int, messages: int, devices: int, points: int, times: Any, done: Any, rate: float) -> None:

@@ -87,9 +87,6 @@ class Spool:
         with self._lock:  # listed under the lock: a segment opened meanwhile is never handed out
             return [p for p in self.segments() if p != self._path]
 
-    def close(self) -> None:
-        self.seal()
-
 
 def read_segment(path: Path) -> Iterator[Record]:
     """The records of a segment; stops at a torn or corrupt record."""
