@@ -837,6 +837,10 @@ def format_table(columns: list[str], rows: list[dict[str, Any]], max_width: int 
     return "\n".join(out)
 
 
+# Commands of other modules attach to `cli` when imported.
+from parkbrain import cli_air, cli_energy, cli_operations  # noqa: E402,F401,I001
+
+
 def main() -> None:
     cli(prog_name="parkbrain")
 

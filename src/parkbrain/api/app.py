@@ -22,6 +22,9 @@ from pydantic import BaseModel, Field
 from parkbrain import __version__
 from parkbrain.api.auth import ParkDep, authenticate
 from parkbrain.api.auth import router as auth_router
+from parkbrain.api.routes_air import router as air_router
+from parkbrain.api.routes_energy import router as energy_router
+from parkbrain.api.routes_operations import router as operations_router
 from parkbrain.api.security import DEFAULT_MAX_BODY, BodyLimit, RateLimiter, SecurityHeaders
 from parkbrain.core import EXPORT_DATASETS, Park
 from parkbrain.errors import InvalidInput, ParkError, TooManyRequests, Unauthorized
@@ -97,6 +100,8 @@ def create_app(park: Park, local_token: str | None = None, max_body: int = DEFAU
     app.add_middleware(BodyLimit, max_body=max_body)
     app.add_middleware(SecurityHeaders)
     app.include_router(auth_router)
+    for router in (air_router, energy_router, operations_router):
+        app.include_router(router)
 
     @app.exception_handler(ParkError)
     async def _park_error(request: Request, exc: ParkError) -> JSONResponse:

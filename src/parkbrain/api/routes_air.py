@@ -1,0 +1,7 @@
+"""REST routes for air: thin, over the caller's ``Park`` (no SQL, no business rules)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,13 @@
+"""Facets of ``Park``: groups of its methods, one module per capability, mixed into ``Park``.
+
+Each facet is a plain class whose methods use ``self.store``, ``self.scope``, ``self.require`` and the
+other members of ``Park``; ``core.Park`` inherits them all, so the CLI, the API and the tests still
+build one object. A facet computes through ``analytics/`` (``compute_*``) and never imports ``api``,
+``cli`` or ``core`` at module level.
+"""
+
+from parkbrain.facets.air import AirFacet
+from parkbrain.facets.energy import EnergyFacet
+from parkbrain.facets.operations import OperationsFacet
+
+__all__ = ["AirFacet", "EnergyFacet", "OperationsFacet"]
