@@ -704,6 +704,9 @@ _VERBS = {
     "grant": "grant data",
     "import": "import files",
     "quality": "read data-quality reports",
+    "alerts": "acknowledge or close alerts",
+    "operate": "manage maintenance plans and work orders",
+    "publish": "publish notices",
 }
 
 

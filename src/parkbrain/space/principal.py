@@ -22,13 +22,39 @@ ROLES = ("province_admin", "park_admin", "park_operator", "enterprise", "integra
 PARK_ROLES = frozenset({"park_admin", "park_operator"})
 
 #: Permissions each role has beyond reading what its scope shows it.
+#: ``alerts``: acknowledge and close the alerts the scope shows; ``operate``: maintenance plans and work
+#: orders of the park; ``publish``: notices to the park's enterprises.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "province_admin": frozenset(
-        {"read", "manage_users", "audit", "telemetry", "export", "import", "quality"}
+        {
+            "read",
+            "manage_users",
+            "audit",
+            "telemetry",
+            "export",
+            "import",
+            "quality",
+            "alerts",
+            "operate",
+            "publish",
+        }
     ),
-    "park_admin": frozenset({"read", "manage_users", "audit", "telemetry", "export", "import", "quality"}),
-    "park_operator": frozenset({"read", "telemetry", "export", "import", "quality"}),
-    "enterprise": frozenset({"read", "grant", "export"}),
+    "park_admin": frozenset(
+        {
+            "read",
+            "manage_users",
+            "audit",
+            "telemetry",
+            "export",
+            "import",
+            "quality",
+            "alerts",
+            "operate",
+            "publish",
+        }
+    ),
+    "park_operator": frozenset({"read", "telemetry", "export", "import", "quality", "alerts", "operate"}),
+    "enterprise": frozenset({"read", "grant", "export", "alerts"}),
     "integrator": frozenset({"read", "export"}),
     "device": frozenset({"telemetry"}),
 }
