@@ -24,13 +24,14 @@ import numpy as np
 
 from parkbrain.analytics.aqi_standards import (
     DEFAULT_ZONE_CLASS,
+    EDITION_2026_FROM,
+    GB3095_EDITIONS,
     LEVELS,
     POLLUTANT_INFO,
     AqiEdition,
     Breakpoints,
     aqi_edition,
     check_standard,
-    gb3095_edition,
 )
 from parkbrain.errors import InvalidInput
 
@@ -83,7 +84,7 @@ def iaqi(
     Other concentrations past the table's end rate ``edition.above_table`` (500).
     """
     table = edition.table(pollutant, averaging)
-    c = round_concentration(values, pollutant if pollutant != "o3" or averaging != "8h" else "o3_8h")
+    c = round_concentration(values, pollutant)
     out = round_up(interpolate_iaqi(c, table))
     top = table.defined[-1][1]
     beyond = c > top
@@ -223,35 +224,37 @@ def compute_aqi(
     """
     check_standard(standard)
     n = max((len(_array(v)) for v in conc.values()), default=0)
-    if standard == "auto" and (dates is None or len(dates) != n):
-        raise InvalidInput("standard auto: give the date of every row")
-    editions = _editions(standard, dates, n)
+    arrays = {k: np.broadcast_to(_array(v), (n,)) for k, v in conc.items()}
+    is_2026 = _is_2026(standard, dates, n)
     iaqis = {k: np.full(n, np.nan) for k in INDICATORS}
     aqi = np.full(n, np.nan)
     rated: set[str] = set()
-    for edition in {e.code: e for e in editions}.values():
-        mask = np.array([e.code == edition.code for e in editions], bool)
-        part = _report_iaqi(
-            {k: _array(v)[mask] if len(_array(v)) == n else v for k, v in conc.items()},
-            edition,
-            report,
-            int(mask.sum()),
-        )
+    for edition, mask in ((aqi_edition("2012"), ~is_2026), (aqi_edition("2026"), is_2026)):
+        if not mask.any():
+            continue
+        part = _report_iaqi({k: v[mask] for k, v in arrays.items()}, edition, report, int(mask.sum()))
         for key, values in part.items():
             iaqis[key][mask] = values
             rated.add(key)
         stack = np.vstack(list(part.values()))
         complete = ~np.isnan(stack).any(axis=0)
-        aqi[mask] = np.where(complete, np.nanmax(np.where(np.isnan(stack), -1, stack), axis=0), np.nan)
-    codes = np.array([e.code for e in editions], dtype=object)
+        aqi[mask] = np.where(complete, np.max(np.nan_to_num(stack, nan=-1), axis=0), np.nan)
+    codes = np.where(is_2026, aqi_edition("2026").code, aqi_edition("2012").code)
     kept = {k: v for k, v in iaqis.items() if k in rated}
     return AqiResult(codes, kept, aqi, level_index(aqi))
 
 
-def _editions(standard: str, dates: Sequence[date] | np.ndarray | None, n: int) -> list[AqiEdition]:
+def _local_days(dates: Sequence[date] | np.ndarray) -> np.ndarray:
+    return np.asarray(dates, dtype="datetime64[D]")
+
+
+def _is_2026(standard: str, dates: Sequence[date] | np.ndarray | None, n: int) -> np.ndarray:
+    """Whether each row is rated on HJ 633-2026 (forced, or by its date)."""
     if standard != "auto":
-        return [aqi_edition(standard)] * n
-    return [aqi_edition("auto", d) for d in dates]  # type: ignore[union-attr]
+        return np.full(n, standard == "2026")
+    if dates is None or len(dates) != n:
+        raise InvalidInput("standard auto: give the date of every row")
+    return _local_days(dates) >= np.datetime64(EDITION_2026_FROM)
 
 
 # -- GB 3095 exceedances -----------------------------------------------------------------------------
@@ -276,31 +279,33 @@ DAILY_LIMITS: tuple[tuple[str, str, str], ...] = (
 
 def exceedances(
     conc: Mapping[str, ArrayLike],
-    dates: Sequence[date],
+    dates: Sequence[date] | np.ndarray,
     report: str = "hourly",
     zone_class: int = DEFAULT_ZONE_CLASS,
     standard: str = "auto",
 ) -> list[list[dict[str, Any]]]:
     """GB 3095 exceedances of each row: for every concentration above its limit, a dict of the
-    indicator, averaging, value, limit, unit and standard (edition by the row's date: 2012, 2026
-    transition, 2026 final). Hourly rows are checked on the 1-h limits, daily rows on the 24-h limits,
-    the O3 daily maximum 8-h mean and the daily maximum 1-h O3."""
-    checks = HOURLY_LIMITS if report == "hourly" else DAILY_LIMITS
-    n = len(dates)
-    limits = {}
-    for key, pollutant, averaging in checks:
-        rows = [gb3095_edition(standard, d).limit(pollutant, averaging) for d in dates]
-        limits[key] = (averaging, np.array([r.value(zone_class) if r else np.nan for r in rows]))
-    editions = [gb3095_edition(standard, d) for d in dates]
+    indicator, averaging, value, limit, unit and standard (edition by the row's local date: 2012, 2026
+    transition, 2026 final; ``standard`` forces 2012 or 2026). Hourly rows are checked on the 1-h
+    limits, daily rows on the 24-h limits, the O3 daily maximum 8-h mean and the daily maximum 1-h O3."""
+    check_standard(standard)
+    days = _local_days(dates)
+    n = len(days)
+    period = _gb3095_period(standard, days)
     out: list[list[dict[str, Any]]] = [[] for _ in range(n)]
-    for key, (averaging, limit) in limits.items():
+    for key, pollutant, averaging in HOURLY_LIMITS if report == "hourly" else DAILY_LIMITS:
         if key not in conc:
             continue
-        values = round_concentration(np.broadcast_to(_array(conc[key]), (n,)), "co" if key == "co" else key)
+        limit = np.full(n, np.nan)
+        for i, edition in enumerate(GB3095_EDITIONS):
+            found = edition.limit(pollutant, averaging)
+            if found is not None:
+                limit[period == i] = found.value(zone_class)
+        values = round_concentration(np.broadcast_to(_array(conc[key]), (n,)), key)
         with np.errstate(invalid="ignore"):
             over = np.flatnonzero(values > limit)
         for i in over:  # only the rows that exceed: few
-            e = editions[i]
+            e = GB3095_EDITIONS[period[i]]
             out[i].append(
                 {
                     "pollutant": key,
@@ -308,11 +313,21 @@ def exceedances(
                     "value": float(values[i]),
                     "limit": float(limit[i]),
                     "unit": POLLUTANT_INFO[key].unit,
-                    "standard": f"{e.code} ({e.period})" if e.period != "2012" else e.code,
+                    "standard": e.code if e.period == "2012" else f"{e.code} {e.period}",
                     "zone_class": zone_class,
                 }
             )
     return out
+
+
+def _gb3095_period(standard: str, days: np.ndarray) -> np.ndarray:
+    """Index into ``GB3095_EDITIONS`` of each day: 0 = 2012, 1 = 2026 transition, 2 = 2026 final."""
+    final = days >= np.datetime64(GB3095_EDITIONS[2].effective_from)
+    if standard == "2012":
+        return np.zeros(len(days), np.int64)
+    if standard == "2026":
+        return np.where(final, 2, 1)
+    return np.where(final, 2, np.where(days >= np.datetime64(EDITION_2026_FROM), 1, 0))
 
 
 # -- GB 3096 noise -----------------------------------------------------------------------------------
