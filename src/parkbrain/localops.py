@@ -11,6 +11,8 @@ from typing import Any
 
 from parkbrain.core import Park
 from parkbrain.errors import InvalidInput
+from parkbrain.facets.air import AIR_OPS, AIR_WRITES
+from parkbrain.facets.operations import OPERATIONS_OPS, OPERATIONS_WRITES
 
 
 def _user_create(park: Park, **kw: Any) -> dict[str, Any]:
@@ -45,6 +47,8 @@ OPS: dict[str, Callable[..., Any]] = {
     "brick_export": lambda park, fmt="turtle", **kw: _brick(park.export_brick(**kw), fmt),
     "lake_export": lambda park, **kw: park.export_lake(**kw),
     "retention": lambda park, **kw: park.apply_retention(**kw),
+    **OPERATIONS_OPS,
+    **AIR_OPS,
 }
 
 #: Operations that write (the CLI opens the file read-write for these).
@@ -58,6 +62,8 @@ WRITES = frozenset(
         "brick_export",
         "lake_export",
         "retention",
+        *OPERATIONS_WRITES,
+        *AIR_WRITES,
     }
 )
 

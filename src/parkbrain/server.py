@@ -118,6 +118,7 @@ def serve(
     # lock file is removed and the database closed cleanly.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     live = None
+    watch = start_maintenance_watch(park)
     try:
         if mqtt:
             live = start_telemetry(park, mqtt, spool or str(db) + ".spool")
@@ -125,6 +126,7 @@ def serve(
         install_log_redaction()
         uvicorn.run(app, host=host, port=port, log_level=log_level)
     finally:
+        watch.stop()
         if live is not None:
             live.stop()
         remove_lock(db)
@@ -158,6 +160,13 @@ def start_telemetry(park: Any, address: str, spool: str | Path) -> LiveTelemetry
         pipeline.stop()
         raise
     return LiveTelemetry(receiver, pipeline)
+
+
+def start_maintenance_watch(park: Any, interval_s: float | None = None) -> Any:
+    """Check overdue maintenance now and periodically (``analytics.operations_watch``), as the system."""
+    from parkbrain.analytics.operations_watch import CHECK_INTERVAL_S, MaintenanceWatch
+
+    return MaintenanceWatch(park.check_maintenance, interval_s or CHECK_INTERVAL_S).start()
 
 
 def _alert_engine(store: Any) -> Any:

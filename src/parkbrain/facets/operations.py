@@ -350,3 +350,38 @@ def _now() -> datetime:
     from parkbrain.model.timeutil import now_utc
 
     return now_utc()
+
+
+#: The operations the CLI runs on the file or through the server (``localops``): name → call.
+OPERATIONS_OPS: dict[str, Callable[..., Any]] = {
+    "alert_list": lambda park, **kw: park.alerts(**kw)[0],
+    "alert_ack": lambda park, alert_id, note=None: park.acknowledge_alert(alert_id, note),
+    "alert_close": lambda park, alert_id, note=None: park.close_alert(alert_id, note),
+    "alert_history": lambda park, alert_id: park.alert_history(alert_id),
+    "workorder_create": lambda park, **kw: park.create_work_order(**kw),
+    "workorder_list": lambda park, **kw: park.work_orders(**kw)[0],
+    "workorder_update": lambda park, work_order_id, action, **kw: park.update_work_order(
+        work_order_id, action, **kw
+    ),
+    "maintenance_add": lambda park, **kw: park.add_maintenance_plan(**kw),
+    "maintenance_list": lambda park, **kw: park.maintenance_plans(**kw)[0],
+    "maintenance_done": lambda park, plan_id, **kw: park.record_maintenance(plan_id, **kw),
+    "maintenance_check": lambda park, now=None: park.check_maintenance(now),
+    "notice_publish": lambda park, title, body, **kw: park.publish_notice(title, body, **kw),
+    "notice_list": lambda park, **kw: park.notices(**kw)[0],
+    "notice_read": lambda park, notice_id, enterprise_id=None: park.read_notice(notice_id, enterprise_id),
+    "notice_receipts": lambda park, notice_id: park.notice_receipts(notice_id),
+}
+OPERATIONS_WRITES = frozenset(
+    {
+        "alert_ack",
+        "alert_close",
+        "workorder_create",
+        "workorder_update",
+        "maintenance_add",
+        "maintenance_done",
+        "maintenance_check",
+        "notice_publish",
+        "notice_read",
+    }
+)
