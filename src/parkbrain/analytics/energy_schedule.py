@@ -1,0 +1,95 @@
+"""Scheduled energy & carbon reports: the schedule as data, when it is due, and the thread that runs it.
+
+``MONTHLY`` runs on day 1 at 08:00 Asia/Shanghai for the previous month, for every park and every key
+energy user (重点用能单位), as .xlsx and .csv. ``ReportScheduler`` is a small daemon thread that asks a
+callback to run what is due every ``poll_s`` seconds; the clock is injected (``now``), so a test runs it
+"at" a due time. What to generate and where is ``Park.run_scheduled_reports`` (facets/energy.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReportSchedule:
+    """Monthly on ``day`` at ``hour`` (``tz``) for the previous month."""
+
+    name: str = "monthly"
+    day: int = 1
+    hour: int = 8
+    tz: str = "Asia/Shanghai"
+    subjects: tuple[str, ...] = ("park", "key_energy_user")
+    formats: tuple[str, ...] = ("xlsx", "csv")
+
+    def due_period(self, now: datetime) -> tuple[datetime, datetime] | None:
+        """The month whose report is due at ``now`` (the latest run time not after it): [start, end) in UTC."""
+        local = now.astimezone(ZoneInfo(self.tz))
+        run = local.replace(day=self.day, hour=self.hour, minute=0, second=0, microsecond=0)
+        month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        if local < run:  # this month's run has not come yet: the previous run's month is due
+            month_start = _add_months(month_start, -1)
+        start = _add_months(month_start, -1)
+        return start.astimezone(timezone.utc), month_start.astimezone(timezone.utc)
+
+
+MONTHLY = ReportSchedule()
+
+
+def _add_months(t: datetime, months: int) -> datetime:
+    y, m = divmod(t.year * 12 + t.month - 1 + months, 12)
+    return t.replace(year=y, month=m + 1)
+
+
+def report_id(schedule: str | None, kind: str, subject_id: str, period: str, fmt: str) -> str:
+    """The stable id of a report file (a schedule that runs twice writes it once)."""
+    key = "\x1f".join([schedule or "on-demand", kind, subject_id, period, fmt])
+    return "R-" + hashlib.sha1(key.encode()).hexdigest()[:20]
+
+
+def file_name(kind: str, subject_id: str, period: str, fmt: str) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in subject_id)
+    return f"energy-{kind}-{safe}-{period}.{fmt}"
+
+
+class ReportScheduler:
+    """Calls ``run(now)`` every ``poll_s`` seconds in a daemon thread until ``stop()``."""
+
+    def __init__(
+        self,
+        run: Callable[[datetime], object],
+        poll_s: float = 60.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:
+        self._run, self._poll_s, self._clock = run, poll_s, clock
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="parkbrain-reports", daemon=True)
+
+    def start(self) -> ReportScheduler:
+        self._thread.start()
+        return self
+
+    def tick(self) -> object:
+        """Run once now (by the injected clock)."""
+        return self._run(self._clock())
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:  # a failed run is logged and retried at the next tick
+                log.exception("scheduled reports failed")
+            self._stop.wait(self._poll_s)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
