@@ -846,4 +846,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # `python -m parkbrain.cli`: run the group of the imported module, which the cli_* modules extend
+    from parkbrain.cli import main as _main
+
+    _main()
