@@ -72,6 +72,10 @@ def _bodies(world: World) -> dict[str, Any]:
         "/api/local/call/{op}": {},
         "/api/auth/login": {"username": "admin", "password": "wrong-password"},
         "/api/auth/logout": {},
+        "/api/aqi": {
+            "standard": "2026",
+            "rows": [{"pm2_5": 80, "pm10": 90, "so2": 5, "no2": 20, "co": 0.5, "o3": 60}],
+        },
         # a multipart upload: readings for the victim's meter, at a time it has none
         "/api/imports": {
             "__files__": {

@@ -12,6 +12,7 @@ from typing import Any
 from parkbrain.core import Park
 from parkbrain.errors import InvalidInput
 from parkbrain.facets.air import AIR_OPS, AIR_WRITES
+from parkbrain.facets.energy import ENERGY_OPS, ENERGY_WRITES
 from parkbrain.facets.operations import OPERATIONS_OPS, OPERATIONS_WRITES
 
 
@@ -49,6 +50,7 @@ OPS: dict[str, Callable[..., Any]] = {
     "retention": lambda park, **kw: park.apply_retention(**kw),
     **OPERATIONS_OPS,
     **AIR_OPS,
+    **ENERGY_OPS,
 }
 
 #: Operations that write (the CLI opens the file read-write for these).
@@ -64,6 +66,7 @@ WRITES = frozenset(
         "retention",
         *OPERATIONS_WRITES,
         *AIR_WRITES,
+        *ENERGY_WRITES,
     }
 )
 

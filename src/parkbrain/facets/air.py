@@ -7,7 +7,7 @@ stations, an enterprise its own and granted points, the province everything. Com
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -172,3 +172,14 @@ def _edition(e: Any) -> dict[str, Any]:
     from parkbrain.analytics.aqi_standards import IAQI_STEPS
 
     return {**asdict(e), "iaqi_steps": list(IAQI_STEPS)}
+
+
+#: The CLI's operations on the file or through the server (``localops``); JSON-able in and out.
+AIR_OPS: dict[str, Callable[..., Any]] = {
+    "air_quality": lambda park, **kw: park.air_quality(**kw),
+    "air_noise": lambda park, **kw: park.noise(**kw),
+    "air_standards": lambda park: park.air_standards(),
+    "air_alerts": lambda park, **kw: park.compute_aqi_alerts(**kw),
+}
+#: Those of them that write.
+AIR_WRITES = frozenset({"air_alerts"})
