@@ -285,6 +285,11 @@ def test_rest_air_routes(world):
     assert all(e["source"] for e in standards["gb3095"]) and standards["noise"]["limits"][3]["day_db"] == 65
     assert client.get("/api/air/noise", params={"park_id": world.park_id}).status_code == 200
     assert client.get("/api/air/aqi", params={"start": "not a time"}).status_code in (400, 422)
+    empty = client.post("/api/aqi", json={"standard": "2012", "rows": [{}]})
+    assert empty.status_code == 200 and empty.json()[0]["aqi"] is None
+    for start in ("0001-01-01", "9999-12-31T23:00:00-12:00"):
+        out_of_range = client.get("/api/air/aqi", params={"start": start})
+        assert out_of_range.status_code == 422, out_of_range.text
     assert world.client("device").get("/api/air/standards").status_code == 403
     assert world.client().get("/api/air/aqi").status_code == 401
 

@@ -96,6 +96,10 @@ def _time(path: Path, line: int, column: str, text: str) -> datetime:
         return parse_time(text.strip(), f"{path}, line {line}, column {column}")
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
+    except OverflowError:
+        raise InvalidInput(
+            f"{path}, line {line}, column {column}: {text.strip()!r} is out of range"
+        ) from None
 
 
 def _cell(path: Path, line: int, header: list[str], row: list[str], column: str) -> str:

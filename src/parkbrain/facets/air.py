@@ -27,9 +27,14 @@ def _window(start: datetime | str | None, end: datetime | str | None, days: int)
         if value is None or isinstance(value, datetime):
             return value
         try:
-            return parse_time(value, name)
+            parsed = parse_time(value, name)
         except ValueError as exc:
             raise InvalidInput(str(exc)) from None
+        except OverflowError:
+            raise InvalidInput(f"{name}: {value!r} is out of range") from None
+        if not 1900 <= parsed.year <= 2200:
+            raise InvalidInput(f"{name}: {value!r} is outside the years 1900–2200")
+        return parsed
 
     end_t = parse(end, "end") or now_utc().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     start_t = parse(start, "start") or end_t - timedelta(days=days)
@@ -79,12 +84,11 @@ class AirFacet:
         self.require("read")
         keys = (*INDICATORS, "so2_24h")
         conc = {k: [_number(r.get(k), i, k) for i, r in enumerate(rows)] for k in keys}
-        conc = {k: v for k, v in conc.items() if any(x == x for x in v)}  # drop all-missing columns
         dates = None
         if standard == "auto":
             try:
                 times = [parse_time(str(r["time"]), f"rows[{i}].time") for i, r in enumerate(rows)]
-            except (KeyError, ValueError) as exc:
+            except (KeyError, ValueError, OverflowError) as exc:
                 raise InvalidInput(f"rows: each row needs its time for standard auto ({exc})") from None
             dates = [t.astimezone(PARK_TZ).date() for t in times]
         result = compute_aqi(conc, report, standard, dates) if rows else None
