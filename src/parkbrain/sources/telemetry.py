@@ -8,7 +8,7 @@ its points (``electric_energy`` …). Errors name the message index and the fiel
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from parkbrain.errors import InvalidInput
@@ -17,6 +17,7 @@ from parkbrain.model.timeutil import parse_time
 MAX_MESSAGES = 10_000
 #: Epoch values above this are milliseconds (year 2286 in seconds).
 _MS_THRESHOLD = 10_000_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def parse_ts(value: Any, where: str) -> datetime:
@@ -38,6 +39,20 @@ def parse_ts(value: Any, where: str) -> datetime:
     raise InvalidInput(f"{where}.ts: expected epoch milliseconds or ISO 8601; got {type(value).__name__}")
 
 
+def _epoch_us(ts: datetime) -> int:
+    delta = ts - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _all_finite_numbers(numbers: list[Any]) -> bool:
+    """Every value a finite int or float (type(), not isinstance(): a bool is an int to isinstance,
+    and is refused here); all-float lists, the common case, take the fast path."""
+    kinds = set(map(type, numbers))
+    if kinds <= {float}:
+        return all(map(math.isfinite, numbers))
+    return kinds <= {float, int} and all(map(_finite, numbers))
+
+
 def _finite(value: float) -> bool:
     try:
         return math.isfinite(value)
@@ -56,21 +71,25 @@ def point_keys(points: list[dict[str, Any]]) -> dict[str, str]:
 
 def parse_payload(payload: Any, points: list[dict[str, Any]], device_id: str) -> list[dict[str, Any]]:
     """Rows (point_id, ts, value) from a payload for ``device_id`` whose points are ``points``."""
-    ids, times, values = parse_payload_columns(payload, point_keys(points), device_id)
-    return [{"point_id": i, "ts": t, "value": float(v)} for i, t, v in zip(ids, times, values)]
+    ids, times_us, values = parse_payload_columns(payload, point_keys(points), device_id)
+    return [
+        {"point_id": i, "ts": _EPOCH + timedelta(microseconds=t), "value": float(v)}
+        for i, t, v in zip(ids, times_us, values)
+    ]
 
 
 def parse_payload_columns(
     payload: Any, keys: dict[str, str], device_id: str
-) -> tuple[list[str], list[datetime], list[float]]:
-    """The readings of a payload as three columns; ``keys`` from ``point_keys``. All or nothing."""
+) -> tuple[list[str], list[int], list[float]]:
+    """The readings of a payload as three columns (point ids, times in epoch microseconds, values);
+    ``keys`` from ``point_keys``. All or nothing."""
     messages = payload if isinstance(payload, list) else [payload]
     if not messages:
         raise InvalidInput("payload: an empty array; expected at least one {ts, values} object")
     if len(messages) > MAX_MESSAGES:
         raise InvalidInput(f"payload: {len(messages)} messages; at most {MAX_MESSAGES} in one request")
     ids: list[str] = []
-    times: list[datetime] = []
+    times: list[int] = []
     values: list[float] = []
     for index, message in enumerate(messages):
         where = f"payload[{index}]" if isinstance(payload, list) else "payload"
@@ -78,7 +97,7 @@ def parse_payload_columns(
             raise InvalidInput(f"{where}: expected an object with ts and values")
         if "ts" not in message:
             raise InvalidInput(f"{where}.ts: missing")
-        ts = parse_ts(message["ts"], where)
+        ts = _epoch_us(parse_ts(message["ts"], where))
         readings = message.get("values")
         if not isinstance(readings, dict) or not readings:
             raise InvalidInput(f"{where}.values: expected an object of point id or quantity → number")
@@ -90,8 +109,7 @@ def parse_payload_columns(
             raise InvalidInput(
                 f"{where}.values.{key}: device {device_id} has no such point or quantity (it has: {known})"
             )
-        # type() rather than isinstance(): a bool is an int to isinstance, and is refused here
-        if not all(type(v) is float or type(v) is int for v in numbers) or not all(map(_finite, numbers)):
+        if not _all_finite_numbers(numbers):
             key, value = next(
                 (k, v) for k, v in zip(names, numbers) if type(v) not in (float, int) or not _finite(v)
             )

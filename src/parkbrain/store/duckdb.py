@@ -303,10 +303,8 @@ class DuckDBStore:
                 conflicts = _conflicts(con)
                 con.execute("DROP TABLE IF EXISTS _existing")
                 inserted = con.execute("SELECT count(*) FROM _new").fetchone()[0]
-                if import_id is None:
-                    con.execute(
-                        "INSERT INTO readings (point_id, ts, value) SELECT * FROM _new ORDER BY point_id, ts"
-                    )
+                if import_id is None:  # a live batch: about one reading a point, nothing to gain by sorting
+                    con.execute("INSERT INTO readings (point_id, ts, value) SELECT * FROM _new")
                 else:
                     con.execute(
                         "INSERT INTO readings (point_id, ts, value, import_id) "
@@ -468,40 +466,47 @@ def _conflicts(con: duckdb.DuckDBPyConnection, samples: int = 20) -> tuple[int, 
 def _refresh_rollups(con: duckdb.DuckDBPyConnection) -> None:
     """Bring the rollups up to date with the rows in ``_new`` (incremental, late data included).
 
+    ``_pts`` summarises the batch per point (first and last new reading, the stored latest one).
     In-order data (every new reading of a point after its latest stored one — a live stream) is
     merged into the 15-minute rows: counts, sums, extremes and last values add up, and the delta of
-    the stored latest reading to the first new one is added to its bucket; hours and days are then
-    recomputed from the 15-minute rows of their period. Points with late readings recompute from the
-    15-minute bucket of the reading before their first new one (deltas look forward to the next one).
+    the stored latest reading to the first new one is added to its bucket; hours and days are
+    merged the same way. Points with late readings recompute from the 15-minute bucket of the
+    reading before their first new one (deltas look forward to the next one).
     """
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _firsts AS SELECT point_id, min(ts) AS first_ts FROM _new GROUP BY point_id"
+        """CREATE OR REPLACE TEMP TABLE _pts AS
+        SELECT n.point_id, n.first_ts, n.first_value, n.last_ts, n.last_value,
+               l.ts AS stored_ts, l.value AS stored_value, p.value_kind = 'cumulative' AS cumulative,
+               coalesce(l.ts < n.first_ts, false) AS in_order
+        FROM (SELECT point_id, min(ts) AS first_ts, arg_min(value, ts) AS first_value,
+                     max(ts) AS last_ts, arg_max(value, ts) AS last_value
+              FROM _new GROUP BY point_id) n
+        JOIN points p USING (point_id)
+        LEFT JOIN latest_readings l USING (point_id)"""
     )
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE _inorder AS
-        SELECT f.point_id, l.ts AS last_ts, l.value AS last_value
-        FROM _firsts f JOIN latest_readings l USING (point_id) WHERE l.ts < f.first_ts"""
-    )
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE _affected AS
-        SELECT f.point_id, time_bucket(INTERVAL 15 MINUTE, coalesce(
-                   (SELECT max(r.ts) FROM readings r WHERE r.point_id = f.point_id AND r.ts < f.first_ts),
-                   f.first_ts)) AS lo
-        FROM _firsts f WHERE f.point_id NOT IN (SELECT point_id FROM _inorder)"""
-    )
-    if _arrow(con.sql("SELECT count(*) AS n FROM _affected")).to_pylist()[0]["n"]:
+    late = con.execute(
+        "SELECT count(*) FILTER (NOT in_order), count(*) FILTER (in_order) FROM _pts"
+    ).fetchone()
+    if late[0]:
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _affected AS
+            SELECT f.point_id, time_bucket(INTERVAL 15 MINUTE, coalesce(
+                       (SELECT max(r.ts) FROM readings r WHERE r.point_id = f.point_id AND r.ts < f.first_ts),
+                       f.first_ts)) AS lo
+            FROM _pts f WHERE NOT f.in_order"""
+        )
         _compute_rollups(con, full=False)
-    if _arrow(con.sql("SELECT count(*) AS n FROM _inorder")).to_pylist()[0]["n"]:
+        con.execute("DROP TABLE _affected")
+    if late[1]:
         _merge_in_order(con)
-    con.execute("DROP TABLE _firsts")
-    con.execute("DROP TABLE _inorder")
     con.execute(
-        """INSERT OR REPLACE INTO latest_readings
-        SELECT n.point_id, max(n.ts), arg_max(n.value, n.ts) FROM _new n
-        GROUP BY n.point_id
-        HAVING max(n.ts) >= coalesce((SELECT l.ts FROM latest_readings l WHERE l.point_id = n.point_id),
-                                     TIMESTAMPTZ '1970-01-01 00:00:00+00')"""
+        "UPDATE latest_readings l SET ts = n.last_ts, value = n.last_value FROM _pts n "
+        "WHERE l.point_id = n.point_id AND n.last_ts >= l.ts"
     )
+    con.execute(
+        "INSERT INTO latest_readings SELECT point_id, last_ts, last_value FROM _pts WHERE stored_ts IS NULL"
+    )
+    con.execute("DROP TABLE _pts")
 
 
 _PAIR_DELTA = "CASE WHEN {nxt} IS NULL THEN NULL WHEN {nxt} >= {cur} THEN {nxt} - {cur} ELSE {nxt} END"
@@ -515,44 +520,71 @@ _LEVELS = (
 )
 
 
+def _bucket(table: str, expr: str) -> str:
+    """The start of ``expr``'s bucket in a rollup table, by epoch arithmetic: the same instants as
+    ``time_bucket`` (15 minutes and hours in UTC, days at Asia/Shanghai midnight, which has had no
+    daylight saving since 1992) for times after 1970, at a fraction of its calendar arithmetic per row."""
+    width, offset = _BUCKET_US[table]
+    return f"make_timestamptz((epoch_us({expr}) + {offset}) // {width} * {width} - {offset})"
+
+
+#: Width and offset in microseconds of each rollup table's buckets (see ``_bucket``).
+_BUCKET_US = {
+    "readings_15m": (900_000_000, 0),
+    "readings_1h": (3_600_000_000, 0),
+    "readings_1d": (86_400_000_000, 8 * 3_600_000_000),
+}
+
+
 def _merge_in_order(con: duckdb.DuckDBPyConnection) -> None:
-    """Merge the new readings of the ``_inorder`` points into their 15-minute, hourly and daily rows."""
+    """Merge the new readings of the in-order points of ``_pts`` into their 15-minute, hourly and
+    daily rows.
+
+    Every row touched is in or after the bucket of the earliest stored latest reading of these
+    points, so each level's statements are bounded below by that bucket as a constant: DuckDB then
+    skips the row groups of older rollups (zone maps) instead of scanning a day of 15-minute rows,
+    or the whole history, for every batch. Consumption (delta) needs each reading's next one: only
+    cumulative points go through that window.
+    """
     delta = _PAIR_DELTA.format(nxt="next_value", cur="value")
+    b15 = _bucket("readings_15m", "ts")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _agg_readings_15m AS
-        WITH m AS (
-            SELECT n.point_id, n.ts, n.value, p.value_kind = 'cumulative' AS cumulative,
-                   lead(n.value) OVER (PARTITION BY n.point_id ORDER BY n.ts) AS next_value
-            FROM _new n JOIN _inorder USING (point_id) JOIN points p USING (point_id)
+        WITH a AS (
+            SELECT n.point_id, {b15} AS bucket, count(*) AS n, sum(n.value) AS sum, min(n.value) AS min,
+                   max(n.value) AS max, arg_min(n.value, n.ts) AS first, arg_max(n.value, n.ts) AS last
+            FROM _new n SEMI JOIN (SELECT point_id FROM _pts WHERE in_order) USING (point_id)
+            GROUP BY ALL
+        ), c AS (
+            SELECT n.point_id, n.ts, n.value, lead(n.value) OVER (PARTITION BY n.point_id ORDER BY n.ts) AS next_value
+            FROM _new n SEMI JOIN (SELECT point_id FROM _pts WHERE in_order AND cumulative) USING (point_id)
+        ), d AS (
+            SELECT point_id, {b15} AS bucket, sum({delta}) AS delta FROM c GROUP BY ALL
         )
-        SELECT point_id, time_bucket(INTERVAL 15 MINUTE, ts) AS bucket, count(*) AS n, sum(value) AS sum,
-               min(value) AS min, max(value) AS max, arg_min(value, ts) AS first, arg_max(value, ts) AS last,
-               CASE WHEN bool_or(cumulative) THEN sum({delta}) END AS delta
-        FROM m GROUP BY point_id, bucket"""
+        SELECT a.*, d.delta FROM a LEFT JOIN d USING (point_id, bucket)"""
     )
     finer = "_agg_readings_15m"
-    for table, width, origin in _LEVELS[1:]:
+    for table, _, _ in _LEVELS[1:]:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _agg_{table} AS
-            SELECT point_id, time_bucket({width}, bucket{origin}) AS bucket, sum(n)::BIGINT AS n, sum(sum) AS sum,
+            SELECT point_id, {_bucket(table, "bucket")} AS bucket, sum(n)::BIGINT AS n, sum(sum) AS sum,
                    min(min) AS min, max(max) AS max, arg_min(first, bucket) AS first, arg_max(last, bucket) AS last,
                    sum(delta) AS delta
             FROM {finer} GROUP BY ALL"""
         )
         finer = f"_agg_{table}"
-    bridge = _PAIR_DELTA.format(nxt="f.first_value", cur="i.last_value")
+    bridge = _PAIR_DELTA.format(nxt="first_value", cur="stored_value")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _bridge AS
-        SELECT i.point_id, i.last_ts, {bridge} AS delta FROM _inorder i
-        JOIN (SELECT point_id, arg_min(value, ts) AS first_value FROM _new GROUP BY point_id) f USING (point_id)
-        JOIN points p USING (point_id) WHERE p.value_kind = 'cumulative'"""
+        SELECT point_id, stored_ts AS last_ts, {bridge} AS delta FROM _pts WHERE in_order AND cumulative"""
     )
-    for table, width, origin in _LEVELS:
-        _merge_level(con, table, width, origin)
+    earliest = con.execute("SELECT epoch_us(min(stored_ts)) FROM _pts WHERE in_order").fetchone()[0]
+    for table, _, _ in _LEVELS:
+        _merge_level(con, table, _bucket(table, f"make_timestamptz({int(earliest)})"))
     con.execute("DROP TABLE _bridge")
 
 
-def _merge_level(con: duckdb.DuckDBPyConnection, table: str, width: str, origin: str) -> None:
+def _merge_level(con: duckdb.DuckDBPyConnection, table: str, floor: str) -> None:
     """Add one level's new aggregates to its rows, insert its new buckets, bridge the deltas."""
     agg = f"_agg_{table}"
     con.execute(
@@ -560,16 +592,17 @@ def _merge_level(con: duckdb.DuckDBPyConnection, table: str, width: str, origin:
                max = greatest(r.max, a.max), last = a.last,
                delta = CASE WHEN r.delta IS NULL AND a.delta IS NULL THEN NULL
                             ELSE coalesce(r.delta, 0) + coalesce(a.delta, 0) END
-        FROM {agg} a WHERE r.point_id = a.point_id AND r.bucket = a.bucket"""
+        FROM {agg} a WHERE r.point_id = a.point_id AND r.bucket = a.bucket AND r.bucket >= {floor}"""
     )
     con.execute(
-        f"INSERT INTO {table} SELECT a.* FROM {agg} a ANTI JOIN {table} r "
+        f"INSERT INTO {table} SELECT a.* FROM {agg} a ANTI JOIN "
+        f"(SELECT point_id, bucket FROM {table} WHERE bucket >= {floor}) r "
         "ON r.point_id = a.point_id AND r.bucket = a.bucket"
     )
     con.execute(
         f"""UPDATE {table} r SET delta = coalesce(r.delta, 0) + b.delta
-        FROM (SELECT point_id, time_bucket({width}, last_ts{origin}) AS bucket, delta FROM _bridge) b
-        WHERE r.point_id = b.point_id AND r.bucket = b.bucket"""
+        FROM (SELECT point_id, {_bucket(table, "last_ts")} AS bucket, delta FROM _bridge) b
+        WHERE r.point_id = b.point_id AND r.bucket = b.bucket AND r.bucket >= {floor}"""
     )
     con.execute(f"DROP TABLE {agg}")
 

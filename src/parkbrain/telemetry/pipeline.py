@@ -3,10 +3,13 @@
     MQTT / other receivers ──submit()──▶ queue (bounded: a full queue blocks the receiver, which
                                            stops reading its socket — backpressure to the broker)
     spool thread:  drains the queue in batches, appends them to the spool, fsync, then acknowledges
-    writer thread: seals a spool segment every ``apply_s``, parses its messages, stores the valid
-                   readings (idempotent on point and time, rollups refreshed incrementally) and the
-                   invalid messages as dead letters in one transaction, runs the alert rules, then
-                   deletes the segment.
+    parser thread: seals a spool segment every ``apply_s`` and parses its messages (Python work,
+                   done while the writer is in DuckDB, which releases the GIL)
+    writer thread: takes every parsed segment ready, stores their valid readings (idempotent on
+                   point and time, rollups refreshed incrementally) and the invalid messages as
+                   dead letters in one transaction, runs the alert rules, then deletes the segments.
+                   Parsed segments wait in a bounded queue: when the writer lags, the parser waits,
+                   segments stay on disk, and batches grow so that the writer catches up.
 
 At-least-once delivery from the broker plus idempotent storage makes every acknowledged reading
 stored exactly once in effect, through crashes: segments left by a crash are applied at start.
@@ -38,6 +41,8 @@ TOPIC_PREFIX = "parkbrain"
 DEAD_PAYLOAD_CHARS = 4000
 #: How often the writer looks for points that went silent (stale-data alert rules).
 STALE_CHECK_S = 60.0
+#: Parsed segments waiting for the writer (each about ``apply_s`` of the stream).
+PARSED_MAX = 16
 Ack = Callable[[], None]
 
 
@@ -62,7 +67,7 @@ class Parsed:
     """The readings of a batch as columns, and the dead letters of its bad messages."""
 
     point_ids: list[str] = field(default_factory=list)
-    times: list[datetime] = field(default_factory=list)
+    times_us: list[int] = field(default_factory=list)  # epoch microseconds (UTC)
     values: list[float] = field(default_factory=list)
     dead: list[dict[str, Any]] = field(default_factory=list)
 
@@ -71,10 +76,19 @@ class Parsed:
         return pa.table(
             {
                 "point_id": pa.array(self.point_ids, pa.string()),
-                "ts": pa.array(self.times, pa.timestamp("us", tz="UTC")),
+                "ts": pa.array(self.times_us, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
                 "value": pa.array(self.values, pa.float64()),
             }
         )
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """A sealed spool segment, read and parsed, waiting for the writer."""
+
+    path: Path
+    records: list[Record]
+    parsed: Parsed
 
 
 def parse_topic(topic: str) -> tuple[str, str] | None:
@@ -108,14 +122,17 @@ class TelemetryPipeline:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._devices: dict[str, tuple[str, dict[str, str]] | None] = {}
+        self._parsed: queue.Queue[_Segment] = queue.Queue(maxsize=PARSED_MAX)
+        self._handed: set[Path] = set()  # segments parsed and queued, not yet applied
 
     # -- life cycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Apply what a previous run left in the spool, then start the spool and writer threads."""
+        """Apply what a previous run left in the spool, then start the spool, parser and writer threads."""
         self._load_devices()
         self.apply_pending()
-        for name, target in (("spool", self._spool_loop), ("writer", self._write_loop)):
+        threads = (("spool", self._spool_loop), ("parser", self._parse_loop), ("writer", self._write_loop))
+        for name, target in threads:
             thread = threading.Thread(target=target, name=f"parkbrain-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -126,6 +143,7 @@ class TelemetryPipeline:
         for thread in self._threads:
             thread.join(timeout=30)
         self._spool_batch(block=False)  # anything still queued
+        self._apply(self._drain_parsed())  # parsed, not yet written
         self.spool.seal()
         self.apply_pending()
 
@@ -156,49 +174,106 @@ class TelemetryPipeline:
                 ack()
         self.stats.acknowledged += len(batch)
 
-    # -- writer thread ---------------------------------------------------------------------------
+    # -- parser and writer threads ---------------------------------------------------------------
 
-    def _write_loop(self) -> None:
-        next_stale = time.monotonic() + STALE_CHECK_S
+    def _parse_loop(self) -> None:
         while not self._stop.wait(self.apply_s):
             try:
                 self.spool.seal()
-                self.apply_pending()
+                for path in self.spool.sealed():
+                    if path not in self._handed and not self._stop.is_set():
+                        try:
+                            segment = self._read(path)
+                        except FileNotFoundError:  # applied and deleted since it was listed
+                            continue
+                        self._handed.add(path)
+                        self._put_parsed(segment)
+            except Exception as exc:  # never die: log; the segment is still on disk and retried
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("telemetry parser failed; the segment stays in the spool and is retried")
+
+    def _put_parsed(self, segment: _Segment) -> None:
+        """Queue a parsed segment for the writer, waiting while the queue is full (backpressure)."""
+        while not self._stop.is_set():
+            try:
+                self._parsed.put(segment, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        self._handed.discard(segment.path)  # stopping: stop() applies what is left on disk
+
+    def _write_loop(self) -> None:
+        next_stale = time.monotonic() + STALE_CHECK_S
+        while not self._stop.is_set():
+            try:
+                self._apply(self._drain_parsed(wait=0.1))
                 if self.alerts is not None and time.monotonic() >= next_stale:
                     next_stale = time.monotonic() + STALE_CHECK_S
                     self.stats.alerts += len(self.alerts.check_stale(datetime.now(timezone.utc)) or [])
-            except Exception as exc:  # the writer must not die: log, keep the segment, retry
+            except Exception as exc:  # the writer must not die: log, keep the segments, retry
                 self.stats.last_error = f"{type(exc).__name__}: {exc}"
-                log.exception("telemetry writer failed; the segment stays in the spool and is retried")
+                log.exception("telemetry writer failed; the segments stay in the spool and are retried")
+                time.sleep(self.apply_s)
+
+    def _drain_parsed(self, wait: float = 0.0) -> list[_Segment]:
+        """Every parsed segment ready (waiting up to ``wait`` seconds for the first)."""
+        segments: list[_Segment] = []
+        try:
+            segments.append(self._parsed.get(timeout=wait) if wait else self._parsed.get_nowait())
+            while True:
+                segments.append(self._parsed.get_nowait())
+        except queue.Empty:
+            pass
+        return segments
 
     def apply_pending(self) -> int:
         """Apply every sealed segment, oldest first; returns the number of messages applied."""
         applied = 0
         for path in self.spool.sealed():
-            applied += self.apply_segment(path)
+            if path not in self._handed:
+                applied += self._apply([self._read(path)])
         return applied
 
     def apply_segment(self, path: Path) -> int:
-        records = list(read_segment(path))
-        parsed = self.parse(records)
-        readings = parsed.readings
-        with self.store.transaction():
-            result = self.store.write_readings(readings) if readings.num_rows else None
-            if parsed.dead:
-                self.store.write("dead_letters", parsed.dead, mode="upsert")
-        committed = time.monotonic()
-        if self.alerts is not None and readings.num_rows:
-            self.stats.alerts += len(self.alerts.on_readings(readings) or [])
-        path.unlink()
-        self._count(records, parsed, result)
-        if self.on_applied is not None:
-            self.on_applied(records, committed)
-        return len(records)
+        """Parse and apply one sealed segment; returns the number of its messages."""
+        return self._apply([self._read(path)])
 
-    def _count(self, records: list[Record], parsed: Parsed, result: Any) -> None:
+    def _read(self, path: Path) -> _Segment:
+        records = list(read_segment(path))
+        return _Segment(path, records, self.parse(records))
+
+    def _apply(self, segments: list[_Segment]) -> int:
+        """Store the segments' readings and dead letters in one transaction, then delete them."""
+        if not segments:
+            return 0
+        tables = [s.parsed.readings for s in segments if s.parsed.point_ids]
+        readings = pa.concat_tables(tables) if tables else None
+        dead = [d for s in segments for d in s.parsed.dead]
+        try:
+            with self.store.transaction():
+                result = self.store.write_readings(readings) if readings is not None else None
+                if dead:
+                    self.store.write("dead_letters", dead, mode="upsert")
+        except Exception:
+            for segment in segments:  # parse them again on the next pass
+                self._handed.discard(segment.path)
+            raise
+        committed = time.monotonic()
+        if self.alerts is not None and readings is not None:
+            self.stats.alerts += len(self.alerts.on_readings(readings) or [])
+        for segment in segments:
+            segment.path.unlink()
+            self._handed.discard(segment.path)
+        self._count(segments, len(dead), result)
+        if self.on_applied is not None:
+            for segment in segments:
+                self.on_applied(segment.records, committed)
+        return sum(len(s.records) for s in segments)
+
+    def _count(self, segments: list[_Segment], dead: int, result: Any) -> None:
         self.stats.batches += 1
-        self.stats.messages_applied += len(records)
-        self.stats.dead_letters += len(parsed.dead)
+        self.stats.messages_applied += sum(len(s.records) for s in segments)
+        self.stats.dead_letters += dead
         if result is not None:
             self.stats.readings_stored += result.inserted
             self.stats.readings_duplicate += result.duplicates
@@ -221,11 +296,11 @@ class TelemetryPipeline:
                 )
                 continue
             parsed.point_ids += ids
-            parsed.times += times
+            parsed.times_us += times
             parsed.values += values
         return parsed
 
-    def _readings_of(self, record: Record) -> tuple[list[str], list[datetime], list[float]]:
+    def _readings_of(self, record: Record) -> tuple[list[str], list[int], list[float]]:
         where = parse_topic(record.topic)
         if where is None:
             raise InvalidInput(
