@@ -42,10 +42,40 @@ def _fill(world: World, name: str) -> str:
         "dataset": "readings",
         "op": "token_list",
         "quantity": "vibration_rms",
+        **_governance(world),
     }
     if name not in values:
         pytest.fail(f"test_attack: add a value for the parameter {name!r} of a new route to _fill()")
     return values[name]
+
+
+def _governance(world: World) -> dict[str, str]:
+    """The victim's alert, maintenance plan, work order and a notice addressed to it alone (made once,
+    by the system); their ids count as the victim's secrets."""
+    made = getattr(world, "governance", None)
+    if made is None:
+        from datetime import datetime, timezone
+
+        park = world.park
+        alert = {"alert_id": "A-attack-victim", "ts": datetime(2026, 11, 19, tzinfo=timezone.utc)}
+        alert |= {"park_id": world.park_id, "enterprise_id": world.a, "device_id": world.a_device}
+        park.store.write(
+            "alerts", [{**alert, "rule": "vibration_high", "severity": "critical", "status": "open"}]
+        )
+        plan = park.add_maintenance_plan(world.a_device, "victim plan", 30, last_done="2026-01-01")
+        order = park.create_work_order("victim order", device_id=world.a_device)
+        notice = park.publish_notice(
+            "victim notice", "to A only", park_id=world.park_id, enterprise_ids=[world.a]
+        )
+        made = {
+            "alert_id": alert["alert_id"],
+            "plan_id": plan["plan_id"],
+            "work_order_id": order["work_order_id"],
+            "notice_id": notice["notice_id"],
+        }
+        world.governance = made
+        world.secrets_of_a.extend(made.values())
+    return made
 
 
 def _a_grant(world: World) -> str:
@@ -70,6 +100,20 @@ def _bodies(world: World) -> dict[str, Any]:
         "/api/telemetry/{device_id}": {"ts": 1_700_000_000_000, "values": {world.a_machine_point: 999.0}},
         "/api/local/sql": {"query": "SELECT * FROM enterprises"},
         "/api/local/call/{op}": {},
+        "/api/alerts/{alert_id}/acknowledge": {"note": "not yours"},
+        "/api/alerts/{alert_id}/close": {"note": "not yours"},
+        "/api/maintenance-plans": {"device_id": world.a_device, "description": "steal", "interval_days": 1},
+        "/api/maintenance-plans/{plan_id}/done": {"note": "not yours"},
+        "/api/maintenance-plans/check": {},
+        "/api/work-orders": {"from_alert": "A-attack-victim", "title": "steal", "device_id": world.a_device},
+        "/api/work-orders/{work_order_id}": {"action": "close", "note": "not yours", "close_alert": True},
+        "/api/notices": {
+            "title": "spoof",
+            "body": "x",
+            "park_id": world.park_id,
+            "enterprise_ids": [world.a],
+        },
+        "/api/notices/{notice_id}/read": {"enterprise_id": world.a},
         "/api/auth/login": {"username": "admin", "password": "wrong-password"},
         "/api/auth/logout": {},
         "/api/aqi": {
@@ -136,6 +180,19 @@ def _victim_state(world: World) -> dict[str, Any]:
             [world.a_points],
         ),
         "users": q("SELECT count(*) AS n FROM users"),
+        "alerts": q(
+            "SELECT alert_id, status, acknowledged_by, closed_by, work_order_id FROM alerts "
+            "WHERE enterprise_id = ? ORDER BY 1",
+            [world.a],
+        ),
+        "operations": q(
+            "SELECT (SELECT list(next_due_at ORDER BY plan_id) FROM maintenance_plans WHERE enterprise_id = ?) AS plans, "
+            "(SELECT list(status || coalesce(assignee, '') ORDER BY work_order_id) FROM work_orders "
+            " WHERE enterprise_id = ?) AS orders, "
+            "(SELECT list(coalesce(read_by, '') ORDER BY notice_id) FROM notice_recipients WHERE enterprise_id = ?) AS reads, "
+            "(SELECT count(*) FROM notices) AS notices",
+            [world.a, world.a, world.a],
+        ),
     }
 
 
@@ -169,6 +226,7 @@ def test_others_get_nothing_of_the_victim_by_any_route(world, who):
     meter's device token (telemetry only) and another park's admin: no route gives A's data."""
     world.fresh_limits()
     client = world.session_client(world.b) if who == "b_console" else world.client(who)
+    _governance(world)
     before = _victim_state(world)
     failures = []
     answered = 0
