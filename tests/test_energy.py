@@ -40,7 +40,12 @@ def seed(park: Park) -> Park:
         [
             {"enterprise_id": "e1", "park_id": "nn", "name": "甲公司", "output_value_10k_cny": 36_500.0},
             {"enterprise_id": "e2", "park_id": "nn", "name": "乙公司", "output_value_10k_cny": 1_000.0},
-            {"enterprise_id": "steel-co", "park_id": "nn", "name": "钢铁公司", "output_value_10k_cny": 50_000.0},
+            {
+                "enterprise_id": "steel-co",
+                "park_id": "nn",
+                "name": "钢铁公司",
+                "output_value_10k_cny": 50_000.0,
+            },
         ],
     )
     park.store.write(
@@ -49,7 +54,12 @@ def seed(park: Park) -> Park:
             {"device_id": "m1", "park_id": "nn", "enterprise_id": "e1", "kind": "Building_Electrical_Meter"},
             {"device_id": "g1", "park_id": "nn", "enterprise_id": "e1", "kind": "Building_Gas_Meter"},
             {"device_id": "m2", "park_id": "nn", "enterprise_id": "e2", "kind": "Building_Electrical_Meter"},
-            {"device_id": "steel", "park_id": "nn", "enterprise_id": "steel-co", "kind": "Building_Electrical_Meter"},
+            {
+                "device_id": "steel",
+                "park_id": "nn",
+                "enterprise_id": "steel-co",
+                "kind": "Building_Electrical_Meter",
+            },
         ],
     )
     points = [
@@ -90,7 +100,7 @@ def test_standard_coal_coefficients_are_the_published_ones():
     assert coal["water"] == 0.2571  # the 2008 Annex B primary text (see the source note)
     assert "0.0857" in ef.standard_coal("water").source.note
     # 1 kgce = 7,000 kcal: the electricity 当量值 is 860 kcal / 7,000 kcal
-    assert 860 / 7000 == pytest.approx(0.1229, abs=5e-5)
+    assert round(860 / 7000, 4) == 0.1229
     assert all(c.source.document.startswith("GB/T 2589") for c in ef.STANDARD_COAL)
 
 
@@ -171,14 +181,19 @@ def test_instant_power_integrates_the_mean_of_each_hour(park):
     park.store.write_readings(readings("m2-kw", DAY, timedelta(minutes=15), values))
     assert consumption(park, "m2-kw", DAY, DAY + timedelta(days=1)) == pytest.approx(90 * 24)
     # half a day of data is half a day of energy (not the mean × 24 h)
-    assert consumption(park, "m2-kw", DAY, DAY + timedelta(hours=12), resolution="1h") == pytest.approx(90 * 12)
+    assert consumption(park, "m2-kw", DAY, DAY + timedelta(hours=12), resolution="1h") == pytest.approx(
+        90 * 12
+    )
 
 
 def test_time_of_use_split_follows_the_schedule(park):
     park.store.write_readings(readings("g1-m3", DAY, timedelta(hours=1), [1.0] * 24))
     park.store.write_readings(readings("m2-kw", DAY, timedelta(hours=1), [float(h) for h in range(24)]))
     report = park.energy_report(
-        enterprise_id="e2", start=DAY, end=DAY + timedelta(days=1), tou="peak=8-11,18-23;flat=11-18,23-24;valley=0-8"
+        enterprise_id="e2",
+        start=DAY,
+        end=DAY + timedelta(days=1),
+        tou="peak=8-11,18-23;flat=11-18,23-24;valley=0-8",
     )
     split = {r["period"]: r["kwh"] for r in report["tou"]["rows"]}
     assert split["valley"] == sum(range(8))
@@ -201,7 +216,9 @@ def test_same_period_last_year_and_previous_period(park):
     summary = park.energy_summary(start="2026-01-01", end="2026-02-01", grain="month", by=["enterprise"])
     (row,) = summary["rows"]
     assert (row["enterprise_id"], row["carrier"], row["amount"]) == ("e1", "natural_gas", 961.0)
-    assert row["mom_amount"] == pytest.approx(961 / 620 - 1) and row["yoy_amount"] == pytest.approx(961 / 310 - 1)
+    assert row["mom_amount"] == pytest.approx(961 / 620 - 1) and row["yoy_amount"] == pytest.approx(
+        961 / 310 - 1
+    )
     assert row["tce"] == pytest.approx(961 * 1.2143 / 1000)
     assert row["tco2"] == pytest.approx(961 * 2.1622 / 1000, rel=1e-4)  # Scope 1, GB/T 32150
     report = park.energy_report(enterprise_id="e1", start="2026-01-01", end="2026-02-01")
@@ -259,7 +276,9 @@ def test_a_day_far_above_its_own_baseline_raises_one_alert(park):
     assert result == {"rule": "energy_above_baseline", "found": 1, "written": 1}
     (alert,) = park.store.query_rows("SELECT * FROM alerts")
     assert alert["point_id"] == "g1-m3" and alert["enterprise_id"] == "e1" and alert["value"] == 40.0
-    assert alert["ts"] == DAY + timedelta(days=34) and alert["status"] == "open" and "4.0 倍" in alert["message"]
+    assert (
+        alert["ts"] == DAY + timedelta(days=34) and alert["status"] == "open" and "4.0 倍" in alert["message"]
+    )
     park.store.write("alerts", [{**alert, "status": "acknowledged"}])
     assert park.evaluate_energy_alerts(**window)["written"] == 0  # same id: nothing new, status kept
     assert park.store.query_rows("SELECT status FROM alerts") == [{"status": "acknowledged"}]

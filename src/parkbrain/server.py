@@ -119,6 +119,7 @@ def serve(
     signal.signal(signal.SIGTERM, _exit_on_signal)
     live = None
     watch = start_maintenance_watch(park)
+    reports = start_report_schedule(park)
     try:
         if mqtt:
             live = start_telemetry(park, mqtt, spool or str(db) + ".spool")
@@ -126,11 +127,19 @@ def serve(
         install_log_redaction()
         uvicorn.run(app, host=host, port=port, log_level=log_level)
     finally:
+        reports.stop()
         watch.stop()
         if live is not None:
             live.stop()
         remove_lock(db)
         park.close()
+
+
+def start_report_schedule(park: Any) -> Any:
+    """The monthly energy & carbon reports (``analytics.energy_schedule.MONTHLY``), in a background thread."""
+    from parkbrain.analytics.energy_schedule import ReportScheduler
+
+    return ReportScheduler(lambda now: park.run_scheduled_reports(now)).start()
 
 
 @dataclass

@@ -117,22 +117,29 @@ def compute_consumption(
         raise InvalidInput(f"by: expected some of {', '.join(DIMENSIONS)}; got {unknown[0]!r}")
     if end <= start:
         raise InvalidInput(f"end: {end.isoformat()} is not after start {start.isoformat()}")
-    query = consumption_query(store, selection, grain, by, resolution)
+    query = consumption_query(store, selection, start, end, grain, by, resolution)
     if query is None:
         return Consumption([], _scales(store, selection)[1])
     sql, params, notes = query
-    return Consumption(store.query_rows(sql, [*params, start, end]), notes)
+    return Consumption(store.query_rows(sql, params), notes)
 
 
 def consumption_query(
-    store: Store, selection: Selection, grain: str, by: Sequence[str], resolution: str = "1d"
+    store: Store,
+    selection: Selection,
+    start: datetime,
+    end: datetime,
+    grain: str,
+    by: Sequence[str],
+    resolution: str = "1d",
 ) -> tuple[str, list[Any], list[str]] | None:
-    """The SQL of ``compute_consumption`` (to nest in other queries), its parameters before the
-    window's two (start, end), and the notes; None when no point is selected."""
+    """The SQL of ``compute_consumption`` (to nest in other queries), its parameters and the notes;
+    None when no point is selected. The window is written into the SQL as constants (from datetimes,
+    never text), so that DuckDB skips the row groups of the rollups outside it."""
     scales, notes = _scales(store, selection)
     if not scales:
         return None
-    sql, params = _consumption_sql(selection, scales, grain, list(by), resolution)
+    sql, params = _consumption_sql(selection, scales, grain, list(by), resolution, start, end)
     return sql, params, notes
 
 
@@ -175,6 +182,8 @@ def _consumption_sql(
     grain: str,
     by: list[str],
     resolution: str,
+    start: datetime,
+    end: datetime,
 ) -> tuple[str, list[Any]]:
     values = ", ".join("(?, ?, ?, ?::DOUBLE, ?)" for _ in scales)
     scale_params: list[Any] = []
@@ -204,8 +213,7 @@ def _consumption_sql(
         LEFT JOIN parks pk ON pk.park_id = d.park_id
         WHERE p.energy_carrier IS NOT NULL {where_sql}
     ),
-    win(lo, hi) AS (SELECT ?::TIMESTAMPTZ, ?::TIMESTAMPTZ),
-    {_usage_ctes(resolution)}
+    {_usage_ctes(resolution, _literal(start), _literal(end))}
     agg AS (
         SELECT {_GRAIN_SQL[grain]} AS period, {", ".join([*dims, *hour, ""])}
                pts.carrier, pts.target_unit AS unit, coalesce(sum(u.amount * pts.factor), 0.0) AS amount,
@@ -217,7 +225,12 @@ def _consumption_sql(
     return sql, [*scale_params, *selection.params]
 
 
-def _usage_ctes(resolution: str) -> str:
+def _literal(t: datetime) -> str:
+    """A TIMESTAMPTZ constant for a datetime (microseconds since the epoch: no text from outside)."""
+    return f"make_timestamptz({int(t.timestamp() * 1_000_000)})"
+
+
+def _usage_ctes(resolution: str, lo: str, hi: str) -> str:
     """``usage(point_id, bucket, amount)``: consumption in the point's own unit per rollup bucket,
     rollover corrections included (each at the bucket of the reading before the drop)."""
     d = REGISTER_DROPS
@@ -233,8 +246,8 @@ def _usage_ctes(resolution: str) -> str:
         SELECT point_id, bucket FROM (
             SELECT r.point_id, r.bucket, r.min, r.first,
                    lag(r.last) OVER (PARTITION BY r.point_id ORDER BY r.bucket) AS prev_last
-            FROM readings_1d r JOIN pts USING (point_id), win
-            WHERE pts.value_kind = 'cumulative' AND r.bucket >= win.lo - INTERVAL 1 DAY AND r.bucket < win.hi
+            FROM readings_1d r JOIN pts USING (point_id)
+            WHERE pts.value_kind = 'cumulative' AND r.bucket >= {lo} - INTERVAL 1 DAY AND r.bucket < {hi}
         ) WHERE min < first OR first < prev_last
     ),
     steps AS (
@@ -242,24 +255,25 @@ def _usage_ctes(resolution: str) -> str:
                lag(r.last) OVER (PARTITION BY r.point_id ORDER BY r.bucket) AS prev,
                lag(r.bucket) OVER (PARTITION BY r.point_id ORDER BY r.bucket) AS prev_bucket
         FROM readings_15m r
-        WHERE EXISTS (SELECT 1 FROM register_days c WHERE c.point_id = r.point_id
+        WHERE r.bucket >= {lo} - INTERVAL 2 DAY AND r.bucket < {hi} + INTERVAL 1 DAY
+          AND r.point_id IN (SELECT point_id FROM register_days) AND EXISTS (SELECT 1 FROM register_days c WHERE c.point_id = r.point_id
                       AND r.bucket >= c.bucket - INTERVAL 1 DAY AND r.bucket < c.bucket + INTERVAL 1 DAY)
     ),
     rollovers AS (
         SELECT point_id, {bucket_of} AS bucket, {power} - prev AS amount
-        FROM steps, win
+        FROM steps
         WHERE first < prev AND prev > 0 AND prev >= {d.rollover_near} * {power}
-          AND first <= {d.rollover_small} * {power} AND prev_bucket >= win.lo AND prev_bucket < win.hi
+          AND first <= {d.rollover_small} * {power} AND prev_bucket >= {lo} AND prev_bucket < {hi}
     ),
     usage AS (
         SELECT r.point_id, r.bucket,
                CASE pts.value_kind WHEN 'cumulative' THEN r.delta ELSE r.sum END AS amount
-        FROM {day_table} r JOIN pts USING (point_id), win
-        WHERE pts.value_kind IN ('cumulative', 'interval') AND r.bucket >= win.lo AND r.bucket < win.hi
+        FROM {day_table} r JOIN pts USING (point_id)
+        WHERE pts.value_kind IN ('cumulative', 'interval') AND r.bucket >= {lo} AND r.bucket < {hi}
         UNION ALL
         SELECT r.point_id, r.bucket, r.sum / r.n AS amount
-        FROM readings_1h r JOIN pts USING (point_id), win
-        WHERE pts.value_kind = 'instant' AND r.n > 0 AND r.bucket >= win.lo AND r.bucket < win.hi
+        FROM readings_1h r JOIN pts USING (point_id)
+        WHERE pts.value_kind = 'instant' AND r.n > 0 AND r.bucket >= {lo} AND r.bucket < {hi}
         UNION ALL
         SELECT point_id, bucket, amount FROM rollovers
     ),"""

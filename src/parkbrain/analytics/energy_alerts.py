@@ -51,7 +51,7 @@ def compute_energy_alerts(
 ) -> list[dict[str, Any]]:
     """The alerts ``rule`` raises for days starting in ``[start, end)`` (rows of ``alerts``)."""
     history = start - timedelta(weeks=rule.weeks)
-    query = consumption_query(store, selection, "day", ("point",))
+    query = consumption_query(store, selection, history, end, "day", ("point",))
     if query is None:
         return []
     days_sql, params, _ = query
@@ -69,7 +69,7 @@ def compute_energy_alerts(
         FROM b JOIN points p USING (point_id) JOIN devices dv USING (device_id)
         WHERE b.weeks >= ? AND b.baseline >= ? AND b.amount > ? * b.baseline
         ORDER BY b.point_id, b.day""",
-        [*params, history, end, 7 * rule.weeks, start, rule.min_weeks, rule.min_baseline, rule.factor],
+        [*params, 7 * rule.weeks, start, rule.min_weeks, rule.min_baseline, rule.factor],
     )
     return [_alert_row(rule, r) for r in found]
 

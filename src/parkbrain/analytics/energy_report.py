@@ -141,21 +141,55 @@ def _intensity(
         "tco2_per_tce": tco2 / tce if tce else None,
     }
     if kind == "park":
-        yearly_tce = tce * days_in_year / days if days else 0.0
-        threshold = zero_carbon_threshold(yearly_tce)
-        out["yearly_tce_estimate"] = yearly_tce
-        out["zero_carbon_threshold"] = threshold.max_tco2_per_tce if threshold else None
-        out["zero_carbon_threshold_source"] = threshold.source.cite() if threshold else None
-        out["zero_carbon_meets"] = (
-            out["tco2_per_tce"] <= threshold.max_tco2_per_tce
-            if threshold and out["tco2_per_tce"] is not None
-            else None
-        )
-        if threshold is None:
+        out |= zero_carbon_status(tce, tco2, start, end)
+        if out["zero_carbon_threshold"] is None:
             notes.append(
                 "单位能耗碳排放: 年综合能耗估计低于20万tce，零碳园区核心指标阈值不适用 / below 200,000 tce a year "
                 "the zero-carbon-park threshold does not apply"
             )
+    return out
+
+
+def zero_carbon_status(tce: float, tco2: float, start: datetime, end: datetime) -> dict[str, Any]:
+    """单位能耗碳排放 of a park over a window against the threshold of its yearly energy use (extrapolated)."""
+    days, days_in_year = prorate_days(start, end)
+    yearly_tce = tce * days_in_year / days if days else 0.0
+    threshold = zero_carbon_threshold(yearly_tce)
+    ratio = tco2 / tce if tce else None
+    return {
+        "tco2_per_tce": ratio,
+        "yearly_tce_estimate": yearly_tce,
+        "zero_carbon_threshold": threshold.max_tco2_per_tce if threshold else None,
+        "zero_carbon_threshold_source": threshold.source.cite() if threshold else None,
+        "zero_carbon_meets": ratio <= threshold.max_tco2_per_tce if threshold and ratio is not None else None,
+    }
+
+
+def compute_carbon_parks(
+    store: Store,
+    selection: Selection,
+    parks: list[dict[str, Any]],
+    start: datetime,
+    end: datetime,
+    acc: Accounting,
+) -> list[dict[str, Any]]:
+    """Per park (one query for all): tce, tCO2 by scope and 单位能耗碳排放 against its threshold."""
+    rows, used = account(compute_consumption(store, selection, start, end, "total", ("park",)).rows, acc)
+    out = []
+    for park in parks:
+        t = totals([r for r in rows if r["park_id"] == park["park_id"]])
+        out.append(
+            {
+                "park_id": park["park_id"],
+                "name": park["name"],
+                "tce": t["tce"],
+                "tco2": t["tco2"],
+                "tco2_scope1": t["tco2_scope1"],
+                "tco2_scope2": t["tco2_scope2"],
+                **zero_carbon_status(t["tce"], t["tco2"], start, end),
+                "electricity_factor": used["factors"].get("electricity"),
+            }
+        )
     return out
 
 

@@ -29,14 +29,19 @@ class ReportSchedule:
     tz: str = "Asia/Shanghai"
     subjects: tuple[str, ...] = ("park", "key_energy_user")
     formats: tuple[str, ...] = ("xlsx", "csv")
+    catch_up_days: int = 7  # a server that was down at the run time catches up within this many days
 
     def due_period(self, now: datetime) -> tuple[datetime, datetime] | None:
-        """The month whose report is due at ``now`` (the latest run time not after it): [start, end) in UTC."""
+        """The month whose reports are due at ``now`` — the latest run time not after it, if it is at
+        most ``catch_up_days`` old — as [start, end) in UTC; None when nothing is due."""
         local = now.astimezone(ZoneInfo(self.tz))
-        run = local.replace(day=self.day, hour=self.hour, minute=0, second=0, microsecond=0)
         month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        if local < run:  # this month's run has not come yet: the previous run's month is due
+        run = month_start.replace(day=self.day, hour=self.hour)
+        if local < run:  # this month's run has not come yet: the previous run is the latest
             month_start = _add_months(month_start, -1)
+            run = month_start.replace(day=self.day, hour=self.hour)
+        if (local - run).days >= self.catch_up_days:
+            return None
         start = _add_months(month_start, -1)
         return start.astimezone(timezone.utc), month_start.astimezone(timezone.utc)
 

@@ -10,6 +10,7 @@ The computations are in ``analytics/energy*.py``.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,41 +80,15 @@ class EnergyFacet:
         factor: str | None = None,
     ) -> list[dict[str, Any]]:
         """Per park the caller runs: tce, tCO2 (scope 1 and 2) and 单位能耗碳排放 against its zero-carbon threshold."""
-        from parkbrain.analytics.energy_report import Subject, compute_energy_report
+        from parkbrain.analytics.energy_report import compute_carbon_parks
 
         start_t, end_t = _window(start, end)
         acc = _accounting("equivalent", factor, start_t)
-        out = []
-        for park in self._energy_parks():
-            report = compute_energy_report(
-                self.store,
-                self._energy_selection(park["park_id"], None, None),
-                Subject("park", park["park_id"], park["name"], park["park_id"]),
-                start_t,
-                end_t,
-                acc,
-            )
-            out.append(
-                {
-                    "park_id": park["park_id"],
-                    "name": park["name"],
-                    "tce": report["tce"],
-                    "tco2": report["tco2"],
-                    "tco2_scope1": report["tco2_scope1"],
-                    "tco2_scope2": report["tco2_scope2"],
-                    **{
-                        k: report["intensity"].get(k)
-                        for k in (
-                            "tco2_per_tce",
-                            "yearly_tce_estimate",
-                            "zero_carbon_threshold",
-                            "zero_carbon_meets",
-                        )
-                    },
-                    "electricity_factor": report["electricity_factor"],
-                }
-            )
-        return out
+        parks = self._energy_parks()
+        own = None if self.scope.everything else self.principal.park_id
+        return compute_carbon_parks(
+            self.store, self._energy_selection(own, None, None), parks, start_t, end_t, acc
+        )
 
     # -- reports ----------------------------------------------------------------------------------
 
@@ -194,7 +169,10 @@ class EnergyFacet:
         self._require_system("scheduled reports")
         schedule = schedule or MONTHLY
         now = now or datetime.now(timezone.utc)
-        start, end = schedule.due_period(now)
+        due = schedule.due_period(now)
+        if due is None:
+            return []
+        start, end = due
         out_dir = self._reports_folder(folder)
         made = []
         for subject in self._scheduled_subjects(schedule):
@@ -372,6 +350,47 @@ class EnergyFacet:
         return row
 
 
+def _file_op(park: Any, fmt: str = "xlsx", **kw: Any) -> dict[str, Any]:
+    """A report file for the command line (through the server too: the content as base64)."""
+    import base64
+
+    content, name, media_type = park.energy_report_file(fmt, **kw)
+    return {"file_name": name, "media_type": media_type, "content_b64": base64.b64encode(content).decode()}
+
+
+def _download_op(park: Any, report_id: str) -> dict[str, Any]:
+    import base64
+
+    content, name, media_type = park.energy_report_download(report_id)
+    return {"file_name": name, "media_type": media_type, "content_b64": base64.b64encode(content).decode()}
+
+
+#: The energy operations ``parkbrain energy …`` runs on the file or through the server (``localops``).
+ENERGY_OPS: dict[str, Callable[..., Any]] = {
+    "energy_factors": lambda park: park.energy_factors(),
+    "energy_summary": lambda park, **kw: park.energy_summary(**kw),
+    "energy_report": lambda park, **kw: park.energy_report(**kw),
+    "energy_report_file": _file_op,
+    "energy_carbon": lambda park, **kw: park.carbon_parks(**kw),
+    "energy_alerts": lambda park, **kw: park.evaluate_energy_alerts(**kw),
+    "energy_reports": lambda park, **kw: park.energy_reports(**kw),
+    "energy_report_download": _download_op,
+    "energy_schedule": lambda park, now=None, **kw: park.run_scheduled_reports(now=_when(now), **kw),
+}
+ENERGY_WRITES = frozenset({"energy_alerts", "energy_schedule"})
+
+
+def _when(now: str | datetime | None) -> datetime | None:
+    if now is None or isinstance(now, datetime):
+        return now
+    from parkbrain.model.timeutil import parse_time
+
+    try:
+        return parse_time(now, "at")
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
 def _subject_principal(subject: dict[str, Any]) -> Principal:
     """The scope a scheduled report is written in: its park's, or its enterprise's."""
     if subject["kind"] == "park":
@@ -407,6 +426,8 @@ def _window(start: str | datetime | None, end: str | datetime | None) -> tuple[d
         raise InvalidInput("start and end: give both, or neither (the last whole month)")
     if end_t <= start_t:
         raise InvalidInput(f"end: {end_t.isoformat()} is not after start {start_t.isoformat()}")
+    if start_t.astimezone(PARK_TZ).year < 1971 or end_t.astimezone(PARK_TZ).year > 2200:
+        raise InvalidInput("start and end: expected times between 1971 and 2200")
     return start_t.astimezone(timezone.utc), end_t.astimezone(timezone.utc)
 
 
