@@ -63,6 +63,7 @@ class StationPoints:
     offset: list[float]
     devices: dict[str, dict[str, Any]]
     skipped: list[str] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)  # point_id, quantity, device, park, enterprise
 
     def params(self) -> list[Any]:
         return [self.point_id, self.quantity, self.device_id, self.scale, self.offset]
@@ -91,6 +92,7 @@ def station_points(
         except UnitError:
             out.skipped.append(r["point_id"])
             continue
+        out.rows.append({k: r[k] for k in ("point_id", "quantity", "device_id", "park_id", "enterprise_id")})
         out.point_id.append(r["point_id"])
         out.quantity.append(r["quantity"])
         out.device_id.append(r["device_id"])
@@ -193,6 +195,7 @@ def compute_air_quality(
         "zone_class": zone_class,
         "stations": list(pts.devices.values()),
         "rows": rows,
+        "points": pts.rows,
         "skipped_points": pts.skipped,
     }
 
@@ -271,7 +274,13 @@ def compute_noise(
                 limit_db=float(lim),
                 exceeds=bool(exceeded),
             )
-    return {"zone_class": zone_class, "limit": limit.__dict__, "rows": rows, "skipped_points": pts.skipped}
+    return {
+        "zone_class": zone_class,
+        "limit": limit.__dict__,
+        "rows": rows,
+        "points": pts.rows,
+        "skipped_points": pts.skipped,
+    }
 
 
 def default_window(end: datetime | None, days: int) -> tuple[datetime, datetime]:

@@ -67,6 +67,7 @@ class AirFacet:
         result = compute_air_quality(
             self.store, self.scope.points("p", "d"), park_id, start_t, end_t, interval, standard, zone_class
         )
+        self._audit_grant_reads(result["points"], "air_quality")
         return {"park_id": park_id, "start": start_t.isoformat(), "end": end_t.isoformat(), **result}
 
     def aqi_rows(
@@ -110,6 +111,7 @@ class AirFacet:
             self.park(park_id)
         start_t, end_t = _window(start, end, NOISE_DAYS)
         result = compute_noise(self.store, self.scope.points("p", "d"), park_id, start_t, end_t, zone_class)
+        self._audit_grant_reads(result["points"], "noise")
         return {"park_id": park_id, "start": start_t.isoformat(), "end": end_t.isoformat(), **result}
 
     def air_standards(self) -> dict[str, Any]:
