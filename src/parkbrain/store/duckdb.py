@@ -67,6 +67,7 @@ class DuckDBStore:
                 self.migrate()
                 if "rollups_pending" in self.table_names() and self.count("rollups_pending"):
                     self.refresh_pending_rollups()  # a bulk import stopped before its rollups
+                self.fold_rollups()  # a live stream stopped before its hours and days were folded
             else:
                 self._check_not_newer()
         except BaseException:
@@ -278,7 +279,12 @@ class DuckDBStore:
                     _unregister(con, "_incoming")
         return WriteResult(sum(a.num_rows for a in parts))
 
-    def write_readings(self, data: Any, rollups: bool = True, import_id: str | None = None) -> WriteResult:
+    def write_readings(
+        self, data: Any, rollups: bool = True, import_id: str | None = None, stage_coarse: bool = False
+    ) -> WriteResult:
+        """Store readings, skipping (point_id, ts) pairs already stored; rollups refreshed in the same
+        transaction. ``stage_coarse`` (a live stream's writer): hours and days of in-order data are
+        staged for ``fold_rollups`` instead of merged now; 15-minute rows and latest values are current."""
         arrow = _readings_arrow(data)
         if arrow.num_rows == 0:
             return WriteResult(0)
@@ -312,7 +318,7 @@ class DuckDBStore:
                         [import_id],
                     )
                 if inserted and rollups:
-                    _refresh_rollups(con)
+                    _refresh_rollups(con, stage_coarse)
                 con.execute("DROP TABLE IF EXISTS _new")
                 con.execute("DROP TABLE IF EXISTS _batch")
             finally:
@@ -350,6 +356,14 @@ class DuckDBStore:
             con.execute("RESET preserve_insertion_order")
             return _check_bulk(con, import_id)
 
+    def fold_rollups(self) -> int:
+        """Fold the staged hours and days of a live stream (``write_readings(stage_coarse=True)``) into
+        ``readings_1h`` and ``readings_1d``; returns the number of staged rows folded."""
+        if self.read_only:
+            return 0
+        with self.transaction() as con:
+            return _fold_staged(con)
+
     def refresh_pending_rollups(self) -> int:
         """Roll up the readings queued by bulk loads; returns the number of points refreshed."""
         with self.transaction() as con:
@@ -371,6 +385,8 @@ class DuckDBStore:
     def rebuild_rollups(self) -> None:
         with self.transaction() as con:
             con.execute("DELETE FROM readings_15m; DELETE FROM readings_1h; DELETE FROM readings_1d;")
+            if "rollups_staged" in self.table_names():
+                con.execute("DELETE FROM rollups_staged; DELETE FROM rollups_staged_bridges;")
             con.execute("DELETE FROM latest_readings")
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE _affected AS SELECT NULL::TIMESTAMPTZ AS lo, point_id FROM points"
@@ -463,15 +479,17 @@ def _conflicts(con: duckdb.DuckDBPyConnection, samples: int = 20) -> tuple[int, 
     return count, tuple({k: v for k, v in r.items() if k != "n"} for r in rows)
 
 
-def _refresh_rollups(con: duckdb.DuckDBPyConnection) -> None:
+def _refresh_rollups(con: duckdb.DuckDBPyConnection, stage_coarse: bool = False) -> None:
     """Bring the rollups up to date with the rows in ``_new`` (incremental, late data included).
 
     ``_pts`` summarises the batch per point (first and last new reading, the stored latest one).
     In-order data (every new reading of a point after its latest stored one — a live stream) is
     merged into the 15-minute rows: counts, sums, extremes and last values add up, and the delta of
     the stored latest reading to the first new one is added to its bucket; hours and days are
-    merged the same way. Points with late readings recompute from the 15-minute bucket of the
-    reading before their first new one (deltas look forward to the next one).
+    merged the same way, or staged for ``_fold_staged`` (``stage_coarse``). Points with late
+    readings recompute from the 15-minute bucket of the reading before their first new one (deltas
+    look forward to the next one). Staged rows are folded first unless this batch stages too and is
+    all in order, so that merges always apply in time order.
     """
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _pts AS
@@ -486,7 +504,9 @@ def _refresh_rollups(con: duckdb.DuckDBPyConnection) -> None:
     )
     late = con.execute(
         "SELECT count(*) FILTER (NOT in_order), count(*) FILTER (in_order) FROM _pts"
-    ).fetchone()
+    ).fetchall()[0]
+    if not stage_coarse:
+        _fold_staged(con)
     if late[0]:
         con.execute(
             """CREATE OR REPLACE TEMP TABLE _affected AS
@@ -498,7 +518,7 @@ def _refresh_rollups(con: duckdb.DuckDBPyConnection) -> None:
         _compute_rollups(con, full=False)
         con.execute("DROP TABLE _affected")
     if late[1]:
-        _merge_in_order(con)
+        _merge_in_order(con, stage_coarse and not late[0])
     con.execute(
         "UPDATE latest_readings l SET ts = n.last_ts, value = n.last_value FROM _pts n "
         "WHERE l.point_id = n.point_id AND n.last_ts >= l.ts"
@@ -536,7 +556,7 @@ _BUCKET_US = {
 }
 
 
-def _merge_in_order(con: duckdb.DuckDBPyConnection) -> None:
+def _merge_in_order(con: duckdb.DuckDBPyConnection, stage_coarse: bool = False) -> None:
     """Merge the new readings of the in-order points of ``_pts`` into their 15-minute, hourly and
     daily rows.
 
@@ -544,7 +564,8 @@ def _merge_in_order(con: duckdb.DuckDBPyConnection) -> None:
     points, so each level's statements are bounded below by that bucket as a constant: DuckDB then
     skips the row groups of older rollups (zone maps) instead of scanning a day of 15-minute rows,
     or the whole history, for every batch. Consumption (delta) needs each reading's next one: only
-    cumulative points go through that window.
+    cumulative points go through that window. With ``stage_coarse`` the hour and day levels are
+    staged in ``rollups_staged`` for ``_fold_staged``.
     """
     delta = _PAIR_DELTA.format(nxt="next_value", cur="value")
     b15 = _bucket("readings_15m", "ts")
@@ -563,6 +584,29 @@ def _merge_in_order(con: duckdb.DuckDBPyConnection) -> None:
         )
         SELECT a.*, d.delta FROM a LEFT JOIN d USING (point_id, bucket)"""
     )
+    bridge = _PAIR_DELTA.format(nxt="first_value", cur="stored_value")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _bridge AS
+        SELECT point_id, stored_ts AS last_ts, {bridge} AS delta FROM _pts WHERE in_order AND cumulative"""
+    )
+    earliest = con.execute("SELECT epoch_us(min(stored_ts)) FROM _pts WHERE in_order").fetchall()[0][0]
+    if stage_coarse:
+        con.execute(
+            "INSERT INTO rollups_staged SELECT (SELECT nextval('rollups_staged_seq')) AS seq, a.* "
+            "FROM _agg_readings_15m a"
+        )
+        con.execute("INSERT INTO rollups_staged_bridges SELECT * FROM _bridge")
+        levels = _LEVELS[:1]
+    else:
+        _aggregate_coarse(con)
+        levels = _LEVELS
+    for table, _, _ in levels:
+        _merge_level(con, table, _bucket(table, f"make_timestamptz({int(earliest)})"))
+    con.execute("DROP TABLE _bridge")
+
+
+def _aggregate_coarse(con: duckdb.DuckDBPyConnection) -> None:
+    """``_agg_readings_1h`` and ``_agg_readings_1d`` from ``_agg_readings_15m``."""
     finer = "_agg_readings_15m"
     for table, _, _ in _LEVELS[1:]:
         con.execute(
@@ -573,15 +617,30 @@ def _merge_in_order(con: duckdb.DuckDBPyConnection) -> None:
             FROM {finer} GROUP BY ALL"""
         )
         finer = f"_agg_{table}"
-    bridge = _PAIR_DELTA.format(nxt="first_value", cur="stored_value")
+
+
+def _fold_staged(con: duckdb.DuckDBPyConnection) -> int:
+    """Merge the staged 15-minute aggregates of a live stream into the hour and day rows (in batch
+    order: first and last values by ``seq``), add the staged bridges, and empty the stage."""
+    staged = con.execute("SELECT count(*), epoch_us(min(bucket)) FROM rollups_staged").fetchall()[0]
+    if not staged[0]:
+        return 0
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _bridge AS
-        SELECT point_id, stored_ts AS last_ts, {bridge} AS delta FROM _pts WHERE in_order AND cumulative"""
+        """CREATE OR REPLACE TEMP TABLE _agg_readings_15m AS
+        SELECT point_id, bucket, sum(n)::BIGINT AS n, sum(sum) AS sum, min(min) AS min, max(max) AS max,
+               arg_min(first, seq) AS first, arg_max(last, seq) AS last, sum(delta) AS delta
+        FROM rollups_staged GROUP BY point_id, bucket"""
     )
-    earliest = con.execute("SELECT epoch_us(min(stored_ts)) FROM _pts WHERE in_order").fetchone()[0]
-    for table, _, _ in _LEVELS:
-        _merge_level(con, table, _bucket(table, f"make_timestamptz({int(earliest)})"))
+    _aggregate_coarse(con)
+    con.execute("CREATE OR REPLACE TEMP TABLE _bridge AS SELECT * FROM rollups_staged_bridges")
+    earliest = con.execute("SELECT epoch_us(min(last_ts)) FROM rollups_staged_bridges").fetchall()[0][0]
+    floor = f"make_timestamptz({int(min(staged[1], earliest if earliest is not None else staged[1]))})"
+    for table, _, _ in _LEVELS[1:]:
+        _merge_level(con, table, _bucket(table, floor))
     con.execute("DROP TABLE _bridge")
+    con.execute("DROP TABLE _agg_readings_15m")
+    con.execute("DELETE FROM rollups_staged; DELETE FROM rollups_staged_bridges;")
+    return int(staged[0])
 
 
 def _merge_level(con: duckdb.DuckDBPyConnection, table: str, floor: str) -> None:
@@ -601,7 +660,8 @@ def _merge_level(con: duckdb.DuckDBPyConnection, table: str, floor: str) -> None
     )
     con.execute(
         f"""UPDATE {table} r SET delta = coalesce(r.delta, 0) + b.delta
-        FROM (SELECT point_id, {_bucket(table, "last_ts")} AS bucket, delta FROM _bridge) b
+        FROM (SELECT point_id, {_bucket(table, "last_ts")} AS bucket, sum(delta) AS delta
+              FROM _bridge GROUP BY ALL) b
         WHERE r.point_id = b.point_id AND r.bucket = b.bucket AND r.bucket >= {floor}"""
     )
     con.execute(f"DROP TABLE {agg}")
@@ -621,6 +681,8 @@ def _compute_rollups(con: duckdb.DuckDBPyConnection, full: bool) -> None:
     15-minute rows of ``lo``'s hour on, days from the hourly rows of ``lo``'s day on."""
     # The earliest start as a constant too, so that DuckDB skips older row groups (zone maps)
     # instead of scanning all history for every batch of a live stream.
+    if not full:
+        _fold_staged(con)  # hours and days are recomputed from 15-minute rows that include the stage
     floor = "" if full else _floor_literal(con)
     window = "" if full else f"AND r.ts >= a.lo AND r.ts >= {floor}"
     keep = "" if full else "AND bucket >= a.lo"

@@ -6,8 +6,10 @@
     parser thread: seals a spool segment every ``apply_s`` and parses its messages (Python work,
                    done while the writer is in DuckDB, which releases the GIL)
     writer thread: takes every parsed segment ready, stores their valid readings (idempotent on
-                   point and time, rollups refreshed incrementally) and the invalid messages as
-                   dead letters in one transaction, runs the alert rules, then deletes the segments.
+                   point and time; 15-minute rollups and latest values merged, hours and days
+                   staged) and the invalid messages as dead letters in one transaction, runs the
+                   alert rules, then deletes the segments. It folds the staged hours and days when
+                   idle for FOLD_IDLE_S, at the latest FOLD_MAX_S after the first staged batch.
                    Parsed segments wait in a bounded queue: when the writer lags, the parser waits,
                    segments stay on disk, and batches grow so that the writer catches up.
 
@@ -43,6 +45,10 @@ DEAD_PAYLOAD_CHARS = 4000
 STALE_CHECK_S = 60.0
 #: Parsed segments waiting for the writer (each about ``apply_s`` of the stream).
 PARSED_MAX = 16
+#: The writer folds the staged hourly and daily rollups once idle this long after a batch, and at
+#: the latest this long after the first unfolded batch (``DuckDBStore.fold_rollups``).
+FOLD_IDLE_S = 0.5
+FOLD_MAX_S = 10.0
 Ack = Callable[[], None]
 
 
@@ -131,6 +137,7 @@ class TelemetryPipeline:
         """Apply what a previous run left in the spool, then start the spool, parser and writer threads."""
         self._load_devices()
         self.apply_pending()
+        self.store.fold_rollups()
         threads = (("spool", self._spool_loop), ("parser", self._parse_loop), ("writer", self._write_loop))
         for name, target in threads:
             thread = threading.Thread(target=target, name=f"parkbrain-{name}", daemon=True)
@@ -146,6 +153,7 @@ class TelemetryPipeline:
         self._apply(self._drain_parsed())  # parsed, not yet written
         self.spool.seal()
         self.apply_pending()
+        self.store.fold_rollups()
 
     def submit(self, topic: str, payload: bytes, ack: Ack | None = None) -> None:
         """Hand over one message; ``ack`` is called once it is durable. Blocks while the queue is full."""
@@ -204,9 +212,16 @@ class TelemetryPipeline:
 
     def _write_loop(self) -> None:
         next_stale = time.monotonic() + STALE_CHECK_S
+        staged_at = last_at = None  # first and last batch applied since the last fold
         while not self._stop.is_set():
             try:
-                self._apply(self._drain_parsed(wait=0.1))
+                applied = self._apply(self._drain_parsed(wait=0.1))
+                now = time.monotonic()
+                if applied:
+                    staged_at, last_at = staged_at or now, now
+                if staged_at is not None and (now - last_at >= FOLD_IDLE_S or now - staged_at >= FOLD_MAX_S):
+                    self.store.fold_rollups()
+                    staged_at = last_at = None
                 if self.alerts is not None and time.monotonic() >= next_stale:
                     next_stale = time.monotonic() + STALE_CHECK_S
                     self.stats.alerts += len(self.alerts.check_stale(datetime.now(timezone.utc)) or [])
@@ -251,7 +266,9 @@ class TelemetryPipeline:
         dead = [d for s in segments for d in s.parsed.dead]
         try:
             with self.store.transaction():
-                result = self.store.write_readings(readings) if readings is not None else None
+                result = (
+                    self.store.write_readings(readings, stage_coarse=True) if readings is not None else None
+                )
                 if dead:
                     self.store.write("dead_letters", dead, mode="upsert")
         except Exception:
