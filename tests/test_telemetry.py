@@ -73,6 +73,8 @@ def test_a_published_reading_is_stored_and_rolled_up(live, broker):
     latest = {r["point_id"]: r["value"] for r in park.store.query_rows("SELECT * FROM latest_readings")}
     assert latest == {"m1-kwh": 1234.5, "m1-kw": 7.25}
     assert park.store.count("readings_15m") == 2 and pipeline.stats.acknowledged == 1
+    wait_for(lambda: park.store.count("readings_1h") == 2)  # hours and days are folded once idle
+    assert park.store.count("readings_1d") == 2 and park.store.count("rollups_staged") == 0
 
 
 BAD = {
@@ -293,3 +295,51 @@ def test_lake_export_retention_and_the_telemetry_bench_from_the_cli(tmp_path):
     assert bench.exit_code == 0, bench.output
     figures = json.loads(bench.output[bench.output.index("{") :])
     assert figures["paced"]["stored_readings"] == 1500 and figures["flat_out"]["points_per_s"] > 0
+
+
+def test_an_http_push_runs_the_alert_rules_like_mqtt():
+    from fastapi.testclient import TestClient
+
+    from parkbrain.api import create_app
+
+    park = seed(Park(memory=True))
+    park.store.write(
+        "points",
+        [
+            {
+                "point_id": "m1-vib",
+                "device_id": "m1",
+                "quantity": "vibration_rms",
+                "unit": "mm/s",
+                "value_kind": "instant",
+            }
+        ],
+    )
+    at = int(T0.timestamp() * 1000)
+    park.push_telemetry("m1", {"ts": at, "values": {"vibration_rms": 8.0}})
+
+    def alerts() -> dict[str, tuple]:
+        rows = park.store.query_rows(
+            "SELECT rule, value, status FROM alerts WHERE point_id = 'm1-vib' ORDER BY ts"
+        )
+        return {r["rule"]: (r["value"], r["status"]) for r in rows}
+
+    assert alerts() == {"vibration_zone_c": (8.0, "open"), "vibration_high": (8.0, "open")}
+    park.push_telemetry(
+        "m1", {"ts": at + 60_000, "values": {"vibration_rms": 3.0}}
+    )  # below both clear levels
+    assert {status for _, status in alerts().values()} == {"closed"}
+
+    token = park.create_token("device", device_id="m1").secret
+    client = TestClient(create_app(park))
+    response = client.post(
+        "/api/telemetry/m1",
+        json={"ts": at + 120_000, "values": {"vibration_rms": 7.5}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200 and response.json()["stored"] == 1
+    opened = park.store.query_rows(
+        "SELECT rule, value FROM alerts WHERE point_id = 'm1-vib' AND status = 'open' ORDER BY rule"
+    )
+    assert opened == [{"rule": "vibration_high", "value": 7.5}, {"rule": "vibration_zone_c", "value": 7.5}]
+    assert park.as_principal(park.principal).alert_engine is park.alert_engine  # one engine per database

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +33,7 @@ from parkbrain.space.scope import check_import
 from parkbrain.store.base import INTERVALS, WriteResult
 
 if TYPE_CHECKING:
+    from parkbrain.analytics.alert_engine import AlertEngine
     from parkbrain.analytics.quality import QualityReport
     from parkbrain.brick import BrickExport
     from parkbrain.sources.pipeline import ImportResult
@@ -40,6 +43,10 @@ DEFAULT_DB = "parkbrain.duckdb"
 EXPORT_DATASETS = ("enterprises", "devices", "points", "alerts", "readings")
 _JSON_COLUMNS = {"short_names", "leading_industries"}
 Filter = tuple[str, list[Any]]
+#: One alert engine per open database, shared by the MQTT pipeline and HTTP pushes (its caches
+#: of open alerts and last values must see every reading of a point).
+_ALERT_ENGINES: weakref.WeakKeyDictionary[Any, AlertEngine] = weakref.WeakKeyDictionary()
+_ALERT_ENGINES_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -371,7 +378,23 @@ class Park(EnergyFacet, AirFacet, OperationsFacet):
         points = self.store.query_rows(
             "SELECT point_id, quantity FROM points WHERE device_id = ?", [device_id]
         )
-        return self.store.write_readings(parse_payload(payload, points, device_id))
+        rows = parse_payload(payload, points, device_id)
+        result = self.store.write_readings(rows)
+        if result.inserted:
+            self.alert_engine.on_readings(rows)  # the rules on arrival, as for MQTT
+        return result
+
+    @property
+    def alert_engine(self) -> AlertEngine:
+        """The alert rules evaluated on arrival (``analytics.alert_rules``): one engine per database,
+        shared by every view of it, the MQTT pipeline and HTTP pushes."""
+        from parkbrain.analytics.alert_engine import AlertEngine
+
+        with _ALERT_ENGINES_LOCK:
+            engine = _ALERT_ENGINES.get(self.store)
+            if engine is None:
+                engine = _ALERT_ENGINES[self.store] = AlertEngine(self.store)
+            return engine
 
     # -- exports --------------------------------------------------------------------------------
 

@@ -160,7 +160,7 @@ def start_telemetry(park: Any, address: str, spool: str | Path) -> LiveTelemetry
     from parkbrain.telemetry.pipeline import TelemetryPipeline
 
     host, port = parse_address(address)
-    pipeline = TelemetryPipeline(park.store, spool, alerts=_alert_engine(park.store))
+    pipeline = TelemetryPipeline(park.store, spool, alerts=park.alert_engine)
     pipeline.start()
     receiver = MqttReceiver(pipeline, host, port)
     try:
@@ -176,14 +176,6 @@ def start_maintenance_watch(park: Any, interval_s: float | None = None) -> Any:
     from parkbrain.analytics.operations_watch import CHECK_INTERVAL_S, MaintenanceWatch
 
     return MaintenanceWatch(park.check_maintenance, interval_s or CHECK_INTERVAL_S).start()
-
-
-def _alert_engine(store: Any) -> Any:
-    try:
-        from parkbrain.analytics.alert_engine import AlertEngine
-    except ImportError:
-        return None
-    return AlertEngine(store)
 
 
 def _exit_on_signal(signum: int, frame: object) -> None:
