@@ -133,20 +133,51 @@ class AqiResult:
 
     def row(self, i: int) -> dict[str, Any]:
         """Row ``i`` as JSON-able values (the keys of ``AQI_KEYS``)."""
-        aqi = self.aqi[i]
-        out: dict[str, Any] = {"standard": str(self.edition[i])}
-        for key in INDICATORS:
-            v = self.iaqi[key][i] if key in self.iaqi else np.nan
-            out[f"iaqi_{key}"] = None if np.isnan(v) else int(v)
-        out.update(_level_fields(None if np.isnan(aqi) else int(aqi)))
-        primary = self.primary(i)
-        out["primary_pollutants"] = primary
-        out["primary_pollutant"] = ",".join(POLLUTANT_INFO[p].name_zh for p in primary) or None
-        out["exceeding_pollutants"] = self.exceeding(i)
-        return out
+        return self.rows(np.array([i]))[0]
 
-    def rows(self) -> list[dict[str, Any]]:
-        return [self.row(i) for i in range(len(self))]
+    def rows(self, index: np.ndarray | None = None) -> list[dict[str, Any]]:
+        """Rows (all, or those at ``index``) as JSON-able values, built column by column."""
+        index = np.arange(len(self)) if index is None else index
+        aqi = self.aqi[index]
+        cols: dict[str, list[Any]] = {"standard": self.edition[index].tolist()}
+        for key in INDICATORS:
+            cols[f"iaqi_{key}"] = _ints(self.iaqi[key][index]) if key in self.iaqi else [None] * len(index)
+        cols["aqi"] = _ints(aqi)
+        level = self.level[index]
+        for name, attr in _LEVEL_ATTRS.items():
+            table = [None, *(getattr(lv, attr) for lv in LEVELS)]
+            cols[name] = [table[x] for x in level.tolist()]
+        keys = list(self.iaqi)
+        stack = np.vstack([self.iaqi[k][index] for k in keys]) if keys else np.empty((0, len(index)))
+        with np.errstate(invalid="ignore"):
+            primary = (stack == aqi) & (aqi > 50)
+            exceeding = stack > 100
+        cols["primary_pollutants"] = _names(keys, primary)
+        cols["primary_pollutant"] = [
+            ",".join(POLLUTANT_INFO[p].name_zh for p in ps) or None for ps in cols["primary_pollutants"]
+        ]
+        cols["exceeding_pollutants"] = _names(keys, exceeding)
+        return [dict(zip(cols, values)) for values in zip(*cols.values())]
+
+
+_LEVEL_ATTRS = {
+    "level": "level",
+    "level_name": "name_zh",
+    "category": "category_zh",
+    "category_en": "category_en",
+    "color": "color",
+}
+
+
+def _ints(values: np.ndarray) -> list[int | None]:
+    return [None if v != v else int(v) for v in values.tolist()]
+
+
+def _names(keys: list[str], mask: np.ndarray) -> list[list[str]]:
+    """Per column of ``mask`` (indicator × row), the indicators set, in table order."""
+    if not mask.any():
+        return [[] for _ in range(mask.shape[1])]
+    return [[keys[k] for k in np.flatnonzero(col)] if col.any() else [] for col in mask.T]
 
 
 INDICATORS: tuple[str, ...] = ("so2", "no2", "co", "o3", "o3_8h", "pm10", "pm2_5")
@@ -163,20 +194,6 @@ AQI_KEYS: tuple[str, ...] = (
     "primary_pollutant",
     "exceeding_pollutants",
 )
-
-
-def _level_fields(aqi: int | None) -> dict[str, Any]:
-    if aqi is None:
-        return dict.fromkeys(("aqi", "level", "level_name", "category", "category_en", "color"))
-    lvl = LEVELS[int(level_index(np.array([aqi]))[0]) - 1]
-    return {
-        "aqi": aqi,
-        "level": lvl.level,
-        "level_name": lvl.name_zh,
-        "category": lvl.category_zh,
-        "category_en": lvl.category_en,
-        "color": lvl.color,
-    }
 
 
 def level_index(aqi: ArrayLike) -> np.ndarray:

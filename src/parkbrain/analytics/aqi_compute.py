@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from parkbrain.analytics.aqi import compute_aqi, exceedances, noise_exceeds
 from parkbrain.analytics.aqi_standards import (
@@ -41,7 +42,6 @@ from parkbrain.analytics.aqi_standards import (
     noise_limit,
 )
 from parkbrain.errors import InvalidInput
-from parkbrain.model.timeutil import PARK_TZ
 from parkbrain.model.units import UnitError, conversion
 from parkbrain.store.base import Store
 
@@ -206,8 +206,10 @@ def _rate(
     n = table.num_rows
     if n == 0:
         return []
-    local = [t.astimezone(PARK_TZ) for t in table.column("bucket").to_pylist()]
-    days = np.array([t.date() for t in local], dtype="datetime64[D]")
+    bucket_us = pc.cast(table.column("bucket"), pa.int64()).to_numpy()
+    local_us = bucket_us + _LOCAL_OFFSET_US  # Asia/Shanghai has had no daylight saving since 1992
+    days = (local_us // 86_400_000_000).astype("datetime64[D]")
+    times = np.datetime_as_string(local_us.astype("datetime64[us]"), unit="s")
     conc = {
         c: np.asarray(table.column(c).to_numpy(zero_copy_only=False), dtype=np.float64)
         for c in table.column_names
@@ -215,20 +217,21 @@ def _rate(
     }
     result = compute_aqi(conc, report, standard, days)
     over = exceedances(conc, days, report, zone_class, standard)
-    shown = [c for c in ("so2", "no2", "co", "o3", "o3_8h", "pm10", "pm2_5") if c in conc]
+    shown = {
+        c: [None if v != v else v for v in np.round(conc[c], POLLUTANT_INFO[c].decimals + 1).tolist()]
+        for c in ("so2", "no2", "co", "o3", "o3_8h", "pm10", "pm2_5")
+        if c in conc
+    }
     devices = table.column("device_id").to_pylist()
     out = []
     for i, row in enumerate(result.rows()):
-        device = pts.devices[devices[i]]
-        values = {c: _concentration(conc[c][i], c) for c in shown}
-        out.append({"time": local[i].isoformat(), **device, **values, **row, "exceedances": over[i]})
+        values = {c: v[i] for c, v in shown.items()}
+        time = f"{times[i]}+08:00"
+        out.append({"time": time, **pts.devices[devices[i]], **values, **row, "exceedances": over[i]})
     return out
 
 
-def _concentration(value: float, indicator: str) -> float | None:
-    if np.isnan(value):
-        return None
-    return round(float(value), POLLUTANT_INFO[indicator].decimals + 1)
+_LOCAL_OFFSET_US = 8 * 3_600_000_000
 
 
 # -- noise -------------------------------------------------------------------------------------------
