@@ -285,6 +285,11 @@ def test_rest_air_routes(world):
     assert all(e["source"] for e in standards["gb3095"]) and standards["noise"]["limits"][3]["day_db"] == 65
     assert client.get("/api/air/noise", params={"park_id": world.park_id}).status_code == 200
     assert client.get("/api/air/aqi", params={"start": "not a time"}).status_code in (400, 422)
+    daily = {"so2": 10, "no2": 10, "co": 0.5, "o3_8h": 850, "o3": 500, "pm10": 10, "pm2_5": 10}
+    both = client.post("/api/aqi", json={"report": "daily", "standard": "2012", "rows": [daily]}).json()
+    assert (both[0]["aqi"], both[0]["primary_pollutants"]) == (225, ["o3", "o3_8h"])
+    posted_2026 = client.post("/api/aqi", json={"report": "daily", "standard": "2026", "rows": [daily]})
+    assert posted_2026.json()[0]["aqi"] == 300 and posted_2026.json()[0]["iaqi_o3"] is None
     empty = client.post("/api/aqi", json={"standard": "2012", "rows": [{}]})
     assert empty.status_code == 200 and empty.json()[0]["aqi"] is None
     for start in ("0001-01-01", "9999-12-31T23:00:00-12:00"):

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from parkbrain.analytics.aqi_standards import DEFAULT_NOISE_CLASS, DEFAULT_ZONE_CLASS
 from parkbrain.cli import (
     DB_OPTION,
     FORMAT_OPTION,
@@ -88,7 +89,11 @@ def _window_args(park_id: str | None, since: str | None, until: str | None) -> d
 @UNTIL_OPTION
 @STANDARD_OPTION
 @click.option(
-    "--zone-class", type=click.IntRange(1, 2), default=2, show_default=True, help="GB 3095 zone class."
+    "--zone-class",
+    type=click.IntRange(1, 2),
+    default=DEFAULT_ZONE_CLASS,
+    show_default=True,
+    help="GB 3095 zone class.",
 )
 @DB_OPTION
 @FORMAT_OPTION
@@ -137,7 +142,7 @@ def _exceedance_text(items: list[dict[str, Any]]) -> str:
 @click.option(
     "--zone-class",
     type=click.Choice(["0", "1", "2", "3", "4a", "4b"]),
-    default="3",
+    default=DEFAULT_NOISE_CLASS,
     show_default=True,
     help="GB 3096-2008 acoustic zone class (3: industrial areas).",
 )

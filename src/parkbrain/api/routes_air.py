@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from parkbrain.analytics.aqi_standards import DEFAULT_NOISE_CLASS, DEFAULT_ZONE_CLASS
 from parkbrain.api.auth import ParkDep
 
 router = APIRouter(tags=["air"])
@@ -50,7 +51,7 @@ def air_aqi(
     end: Time | None = None,
     interval: Literal["1h", "1d"] = "1h",
     standard: Standard = "auto",
-    zone_class: Annotated[int, Query(ge=1, le=2, description="GB 3095 zone class")] = 2,
+    zone_class: Annotated[int, Query(ge=1, le=2, description="GB 3095 zone class")] = DEFAULT_ZONE_CLASS,
 ) -> dict[str, Any]:
     """Hourly (real-time) or daily AQI (HJ 633) of the air stations the caller may read, with each
     IAQI, level, primary pollutant and the GB 3095 exceedances of each row."""
@@ -63,7 +64,7 @@ def air_noise(
     park_id: Id | None = None,
     start: Time | None = None,
     end: Time | None = None,
-    zone_class: Literal["0", "1", "2", "3", "4a", "4b"] = "3",
+    zone_class: Literal["0", "1", "2", "3", "4a", "4b"] = DEFAULT_NOISE_CLASS,  # type: ignore[assignment]
 ) -> dict[str, Any]:
     """Day (06–22) and night (22–06) LAeq of the noise points the caller may read against GB 3096-2008."""
     return p.noise(park_id, start, end, zone_class)

@@ -12,6 +12,8 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from parkbrain.analytics.aqi_standards import DEFAULT_NOISE_CLASS, DEFAULT_ZONE_CLASS
+
 #: Default look-back of ``air_quality`` per interval, and of ``noise``.
 DEFAULT_DAYS = {"1h": 7, "1d": 31}
 NOISE_DAYS = 7
@@ -53,7 +55,7 @@ class AirFacet:
         end: datetime | str | None = None,
         interval: str = "1h",
         standard: str = "auto",
-        zone_class: int = 2,
+        zone_class: int = DEFAULT_ZONE_CLASS,
     ) -> dict[str, Any]:
         """Hourly (``1h``) or daily (``1d``) AQI of the air stations this view may read (one park's
         with ``park_id``), with GB 3095 exceedances (class-2 zone by default). ``standard``: ``auto``
@@ -100,7 +102,7 @@ class AirFacet:
         park_id: str | None = None,
         start: datetime | str | None = None,
         end: datetime | str | None = None,
-        zone_class: str = "3",
+        zone_class: str = DEFAULT_NOISE_CLASS,
     ) -> dict[str, Any]:
         """Day (06–22) and night (22–06) LAeq of the noise points this view may read, against
         GB 3096-2008 (class 3, industrial areas, by default)."""
