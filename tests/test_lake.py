@@ -322,3 +322,48 @@ def test_unknown_table_raises(history):
         apply_retention(history.store, NOW, [RetentionPolicy("points", 10, "point_id")])
     with pytest.raises(InvalidInput):
         apply_retention(history.store, NOW, [RetentionPolicy("readings", 0, "ts")])
+
+
+# -- Apache Spark reads the same lake ------------------------------------------------------------
+
+
+@pytest.mark.xdist_group("spark")
+def test_spark_reads_the_lake_as_one_table(park, tmp_path):
+    """Spark (local mode, the `spark` extra, Java 17) reads the Hive layout: the same rows as the
+    database, with park and month as partition columns (type inference off: ids stay text)."""
+    pyspark = pytest.importorskip("pyspark.sql", reason="pip install 'parkbrain[spark]'")
+    export_lake(park.store, tmp_path)
+    spark = (
+        pyspark.SparkSession.builder.master("local[1]")
+        .appName("parkbrain-lake-test")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .getOrCreate()
+    )
+    try:
+        frame = spark.read.parquet(str(tmp_path / "readings"))
+        assert dict(frame.dtypes) == {
+            "point_id": "string",
+            "ts": "timestamp",
+            "value": "double",
+            "device_id": "string",
+            "quantity": "string",
+            "park_id": "string",
+            "month": "string",
+        }
+        frame.createOrReplaceTempView("readings")
+        rows = spark.sql(
+            "SELECT park_id, month, point_id, unix_micros(ts) AS us, value, device_id, quantity FROM readings"
+        ).collect()
+        per_park = spark.sql("SELECT park_id, count(*) AS n FROM readings GROUP BY park_id").collect()
+    finally:
+        spark.stop()
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    want = [
+        (r[0], r[1], r[2], (r[3] - epoch) // timedelta(microseconds=1), r[4], r[5], r[6])
+        for r in expected(park)
+    ]
+    assert sorted(tuple(r) for r in rows) == sorted(want)
+    assert {r["park_id"]: r["n"] for r in per_park} == {"nn-etdz": 402, "qz-port": 200}

@@ -1,6 +1,7 @@
 """Raw readings as a Parquet lake, partitioned Hive-style by park and month.
 
-The layout, which DuckDB, ``pyarrow.dataset`` and Apache Spark all read as one table::
+The layout, which DuckDB, ``pyarrow.dataset`` and Apache Spark all read as one table (Spark with
+``spark.sql.sources.partitionColumnTypeInference.enabled=false``, so that park ids stay text)::
 
     out_dir/
       readings/park_id=<id>/month=YYYY-MM/data_0.parquet   point_id, ts, value, device_id, quantity
