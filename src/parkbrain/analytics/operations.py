@@ -66,8 +66,8 @@ MAINTENANCE_OVERDUE = OverdueRule(
     grace_days=0,
     message_zh="{0} 维护计划「{1}」应于 {2} 完成，已逾期 {3:.1f} 天",
     source=(
-        "the park's own maintenance plan (interval per asset, e.g. from the maker's manual or a "
-        "GB/T 22239-style plan); overdue from the due time, no grace"
+        "the park's own maintenance plan (the interval per asset, e.g. from the maker's manual); "
+        "engineering practice: overdue from the due time, no grace period"
     ),
 )
 
@@ -157,18 +157,22 @@ def alert_event(
 
 def compute_alert_history(store: Store, alert_id: str, visible: Predicate) -> dict[str, Any]:
     """The alert and its events, oldest first. An alert raised before events were kept (or by a rule
-    on arrival) starts with a ``raise`` event at its ``ts`` by ``rule:<rule>``."""
+    on arrival) starts with a ``raise`` event at its ``ts`` by ``rule:<rule>``; one its rule closed
+    (the condition cleared) ends with a ``clear`` event by the rule, whose time is not recorded."""
     row = alert(store, alert_id, visible)
     events = store.query_rows(
         "SELECT event_id, ts, actor, role, action, from_status, to_status, note FROM alert_events "
         "WHERE alert_id = ? ORDER BY event_id",
         [alert_id],
     )
+    by_rule = {"event_id": None, "actor": f"rule:{row['rule']}", "role": None, "note": None}
     if not any(e["action"] == "raise" for e in events):
-        raised = {"event_id": None, "ts": row["ts"], "actor": f"rule:{row['rule']}", "role": None}
         events.insert(
-            0, {**raised, "action": "raise", "from_status": None, "to_status": "open", "note": None}
+            0, {**by_rule, "ts": row["ts"], "action": "raise", "from_status": None, "to_status": "open"}
         )
+    if row["status"] == "closed" and not any(e["to_status"] == "closed" for e in events):
+        last = events[-1]["to_status"]
+        events.append({**by_rule, "ts": None, "action": "clear", "from_status": last, "to_status": "closed"})
     return {"alert": row, "events": events}
 
 
