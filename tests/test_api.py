@@ -461,6 +461,18 @@ PUBLIC_ROUTES = {
     "/api/auth/login": "post",
     "/api/auth/logout": "post",
     "/api/auth/me": "get",
+    # governance (routes_operations)
+    "/api/alerts/{alert_id}/acknowledge": "post",
+    "/api/alerts/{alert_id}/close": "post",
+    "/api/alerts/{alert_id}/events": "get",
+    "/api/maintenance-plans": "post",
+    "/api/maintenance-plans/{plan_id}/done": "post",
+    "/api/maintenance-plans/check": "post",
+    "/api/work-orders": "post",
+    "/api/work-orders/{work_order_id}": "patch",
+    "/api/notices": "post",
+    "/api/notices/{notice_id}/read": "post",
+    "/api/notices/{notice_id}/receipts": "get",
 }
 LOCAL_ROUTES = {"/api/local/sql": "post", "/api/local/info": "get", "/api/local/call/{op}": "post"}
 
