@@ -232,12 +232,21 @@ def test_the_watch_checks_on_its_clock_and_once_per_due_time(world):
     raised = watch.run_once()
     assert overdue_alert_id(plan["plan_id"], plan["next_due_at"]) in {a["alert_id"] for a in raised}
     assert watch.run_once() == [] and watch.runs == 2
-    # as a thread: the first check runs at start
-    seen = threading.Event()
-    threaded = MaintenanceWatch(lambda now: seen.set() or [], interval_s=3600, clock=lambda: NOW).start()
-    assert seen.wait(30)
+    # started: the first check runs before start returns, the next ones on the thread
+    ticks = []
+    ticked = threading.Event()
+
+    def check(now):
+        ticks.append(now)
+        if len(ticks) == 3:
+            ticked.set()
+        return []
+
+    threaded = MaintenanceWatch(check, interval_s=0.01, clock=lambda: NOW).start()
+    assert ticks[:1] == [NOW]
+    assert ticked.wait(60)
     threaded.stop()
-    assert threaded.runs == 1
+    assert threaded.runs >= 3 and not threaded._thread.is_alive()
 
 
 def test_a_failing_check_does_not_stop_the_watch():

@@ -1,7 +1,7 @@
 """The server's periodic check of overdue maintenance: a daemon thread that calls a check on a clock.
 
-``MaintenanceWatch(check, interval_s, clock)`` calls ``check(clock())`` once at start and then every
-``interval_s`` seconds until stopped; ``run_once()`` is the same call, for tests and for callers that
+``MaintenanceWatch(check, interval_s, clock)`` calls ``check(clock())`` once when started (before
+``start`` returns) and then every ``interval_s`` seconds on a daemon thread until stopped; ``run_once()`` is the same call, for tests and for callers that
 keep their own schedule. A failing check is logged and retried at the next tick: a bad plan never
 stops the server. ``check`` is ``Park.check_maintenance`` of the local system in ``parkbrain serve``.
 """
@@ -55,14 +55,15 @@ class MaintenanceWatch:
         return raised
 
     def start(self) -> MaintenanceWatch:
+        """Check once now (so a server answers only after it), then every ``interval_s`` on a thread."""
+        self.run_once()
         self._thread = threading.Thread(target=self._loop, name="parkbrain-maintenance", daemon=True)
         self._thread.start()
         return self
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
+        while not self._stop.wait(self.interval_s):
             self.run_once()
-            self._stop.wait(self.interval_s)
 
     def stop(self, timeout_s: float = 10.0) -> None:
         self._stop.set()
