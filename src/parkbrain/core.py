@@ -716,7 +716,11 @@ class Park(EnergyFacet, AirFacet, OperationsFacet):
         return self.audit.verify().as_dict()
 
 
-_POINTS_SELECT = "SELECT p.*, d.park_id, d.enterprise_id, d.kind AS device_kind FROM points p JOIN devices d USING (device_id)"
+#: Points with their device's park and enterprise, and the latest value (``latest_readings``: live data).
+_POINTS_SELECT = (
+    "SELECT p.*, d.park_id, d.enterprise_id, d.kind AS device_kind, l.ts AS latest_ts, l.value AS latest_value "
+    "FROM points p JOIN devices d USING (device_id) LEFT JOIN latest_readings l USING (point_id)"
+)
 
 _VERBS = {
     "read": "read park data",
