@@ -71,6 +71,11 @@ def test_read_receipts_record_who_and_when_and_the_park_sees_who_did_not_read(wo
     receipt = a.read_notice(notice_id)
     assert receipt["enterprise_id"] == world.a and receipt["read_by"] == a.principal.actor
     assert a.read_notice(notice_id) == receipt  # reading again keeps the first receipt
+    read_entry = next(e for e in park.audit_entries(action="notice.read") if e["target"] == notice_id)
+    assert (read_entry["enterprise_id"], read_entry["actor"]) == (
+        world.a,
+        a.principal.actor,
+    )  # the park sees it
     row = next(n for n in a.notices()[0] if n["notice_id"] == notice_id)
     assert row["read"] == 1 and row["read_at"] == receipt["read_at"]
     assert notice_id not in {n["notice_id"] for n in a.notices(unread=True, limit=1000)[0]}

@@ -309,9 +309,9 @@ class OperationsFacet:
             raise Forbidden(f"role {p.role} does not receive notices; enterprises read them")
         if not enterprise_id:
             raise InvalidInput("enterprise_id: name the enterprise that read the notice")
-        notice(self.store, notice_id, self._tenant("x"))
+        park_id = notice(self.store, notice_id, self._tenant("x"))["park_id"]
         receipt = compute_read_notice(self.store, notice_id, enterprise_id, self._actor)
-        self._audit("notice.read", notice_id, {"enterprise_id": enterprise_id})
+        self._audit("notice.read", notice_id, {"park_id": park_id, "enterprise_id": enterprise_id})
         return receipt
 
     def notice_receipts(self, notice_id: str) -> dict[str, Any]:
