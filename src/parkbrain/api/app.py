@@ -23,12 +23,14 @@ from parkbrain import __version__
 from parkbrain.api.auth import ParkDep, authenticate
 from parkbrain.api.auth import router as auth_router
 from parkbrain.api.routes_air import router as air_router
+from parkbrain.api.routes_console import router as console_router
 from parkbrain.api.routes_energy import router as energy_router
 from parkbrain.api.routes_operations import router as operations_router
 from parkbrain.api.security import DEFAULT_MAX_BODY, BodyLimit, RateLimiter, SecurityHeaders
 from parkbrain.core import EXPORT_DATASETS, Park
 from parkbrain.errors import InvalidInput, ParkError, TooManyRequests, Unauthorized
 from parkbrain.model.timeutil import parse_time
+from parkbrain.web.pages import router as pages_router
 
 API_DESCRIPTION = """ParkBrain (园区大脑) REST API: regions, parks, enterprises and telemetry of a province of
 industrial parks. Times are ISO 8601; naive times are Asia/Shanghai. Readings are served from rollups.
@@ -100,7 +102,7 @@ def create_app(park: Park, local_token: str | None = None, max_body: int = DEFAU
     app.add_middleware(BodyLimit, max_body=max_body)
     app.add_middleware(SecurityHeaders)
     app.include_router(auth_router)
-    for router in (air_router, energy_router, operations_router):
+    for router in (air_router, energy_router, operations_router, console_router, pages_router):
         app.include_router(router)
 
     @app.exception_handler(ParkError)

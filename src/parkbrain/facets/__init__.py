@@ -7,7 +7,8 @@ build one object. A facet computes through ``analytics/`` (``compute_*``) and ne
 """
 
 from parkbrain.facets.air import AirFacet
+from parkbrain.facets.console import ConsoleFacet
 from parkbrain.facets.energy import EnergyFacet
 from parkbrain.facets.operations import OperationsFacet
 
-__all__ = ["AirFacet", "EnergyFacet", "OperationsFacet"]
+__all__ = ["AirFacet", "ConsoleFacet", "EnergyFacet", "OperationsFacet"]

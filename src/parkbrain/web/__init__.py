@@ -1,0 +1,1 @@
+"""The web console (一张图): server-rendered pages over the REST API, assets vendored for offline use."""
