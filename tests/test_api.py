@@ -410,10 +410,11 @@ def test_readings_auto_interval(client):
 
 
 @pytest.mark.parametrize("param", ["start", "end"])
-def test_readings_bad_time_is_422_naming_the_field(client, param):
-    response = client.get("/api/points/m1.kwh/readings", params={param: "yesterday"})
+@pytest.mark.parametrize("text", ["yesterday", "0001-01-01"])  # the year 1 once overflowed into a 500
+def test_readings_bad_time_is_422_naming_the_field(client, param, text):
+    response = client.get("/api/points/m1.kwh/readings", params={param: text})
     message = _error(response, 422, "InvalidInput")
-    assert message.startswith(f"{param}: 'yesterday'")
+    assert message.startswith(f"{param}: {text!r}")
 
 
 def test_readings_start_after_end_is_422(client):

@@ -295,3 +295,12 @@ def test_key_columns_of_the_contract():
     assert "value_kind" in table_spec("points").column_names
     with pytest.raises(KeyError):
         table_spec("readings_15m")
+
+
+def test_times_outside_the_supported_years_are_refused_by_name():
+    from parkbrain.model.timeutil import parse_time
+
+    for text in ("0001-01-01", "9999-12-31T23:00:00-12:00", "1899-12-31"):
+        with pytest.raises(ValueError, match=r"start: .* is outside the years 1900–2999"):
+            parse_time(text, "start")
+    assert parse_time("2026-11-29T08:00:00+08:00", "start").isoformat() == "2026-11-29T00:00:00+00:00"

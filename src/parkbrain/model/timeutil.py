@@ -13,6 +13,10 @@ def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 
 
+#: The years a time given by a user may name (beyond them, window arithmetic leaves Python's range).
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
 def parse_time(text: str, field: str = "time") -> datetime:
     """Parse an ISO 8601 date or date-time; naive values are Asia/Shanghai. Returns UTC.
 
@@ -28,6 +32,8 @@ def parse_time(text: str, field: str = "time") -> datetime:
             f"{field}: {text!r} is not a date or time; expected ISO 8601 such as "
             "2026-11-24 or 2026-11-24T08:00:00+08:00"
         ) from None
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"{field}: {text!r} is outside the years {MIN_YEAR}–{MAX_YEAR}")
     if value.tzinfo is None:
         value = value.replace(tzinfo=PARK_TZ)
     return value.astimezone(timezone.utc)
