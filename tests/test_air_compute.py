@@ -123,6 +123,14 @@ def test_aqi_alerts_are_written_once(world):
         _view(world, "b").compute_aqi_alerts()
     with pytest.raises(Forbidden):
         _view(world, "park").compute_aqi_alerts(world.other_park_id, "2026-11-13", "2026-11-20")
+    # closed by a person while its episode is still open: a re-run leaves it closed
+    still_open = next(a for a in first["alerts"] if a["status"] == "open")
+    park.close_alert(still_open["alert_id"], note="已处理")
+    park.compute_aqi_alerts(None, "2026-11-13", "2026-11-20")
+    row = park.store.query_rows(
+        "SELECT status, closed_by FROM alerts WHERE alert_id = ?", [still_open["alert_id"]]
+    )
+    assert row == [{"status": "closed", "closed_by": "system"}]
 
 
 # -- a station of our own: the edition switch, special rules, exceedances, noise -----------------------

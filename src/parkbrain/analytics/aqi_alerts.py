@@ -147,8 +147,12 @@ def _alert(
     }
 
 
+#: An alert's status only moves forward: a re-run never reopens what a person acknowledged or closed.
+_STATUS_RANK = {"open": 0, "acknowledged": 1, "closed": 2}
+
+
 def write_aqi_alerts(store: Store, alerts: list[dict[str, Any]]) -> dict[str, int]:
-    """Upsert ``alerts``; an alert stored as acknowledged stays so while its episode is open.
+    """Upsert ``alerts``; a stored status never moves back (acknowledged or closed by a person stays so).
     Returns counts: ``opened`` (new ids), ``updated``, ``unchanged``."""
     if not alerts:
         return {"opened": 0, "updated": 0, "unchanged": 0}
@@ -163,8 +167,8 @@ def write_aqi_alerts(store: Store, alerts: list[dict[str, Any]]) -> dict[str, in
     changed = []
     for a in alerts:
         old = stored.get(a["alert_id"])
-        if old is not None and old["status"] == "acknowledged" and a["status"] == "open":
-            a = {**a, "status": "acknowledged"}
+        if old is not None and _STATUS_RANK[old["status"]] > _STATUS_RANK[a["status"]]:
+            a = {**a, "status": old["status"]}  # acknowledged or closed by a person stays so
         if old is None:
             counts["opened"] += 1
         elif all(_same(old[c], a[c]) for c in ALERT_COLUMNS):
