@@ -474,6 +474,11 @@ PUBLIC_ROUTES = {
     "/api/notices": "post",
     "/api/notices/{notice_id}/read": "post",
     "/api/notices/{notice_id}/receipts": "get",
+    # air quality and noise (routes_air)
+    "/api/air/aqi": "get",
+    "/api/air/noise": "get",
+    "/api/air/standards": "get",
+    "/api/aqi": "post",
 }
 LOCAL_ROUTES = {"/api/local/sql": "post", "/api/local/info": "get", "/api/local/call/{op}": "post"}
 
