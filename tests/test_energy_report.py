@@ -114,7 +114,12 @@ def test_an_enterprise_reads_its_own_scheduled_report_and_nobody_elses(db, tmp_p
     now = datetime(2026, 2, 1, 8, 30, tzinfo=CST)  # due: day 1, 08:00, for January
     with Park.open(db) as park:
         assert park.run_scheduled_reports(datetime(2026, 2, 1, 7, 59, tzinfo=CST)) == []  # not yet
-        scheduler = ReportScheduler(lambda t: park.run_scheduled_reports(t), clock=lambda: now)
+        stopped = ReportScheduler(lambda t, stop: park.run_scheduled_reports(t, stop=stop), clock=lambda: now)
+        stopped.stop()
+        assert stopped.tick() == []  # a server shutting down writes nothing more
+        scheduler = ReportScheduler(
+            lambda t, stop: park.run_scheduled_reports(t, stop=stop), clock=lambda: now
+        )
         made = scheduler.tick()
         assert {(r["kind"], r["subject_id"], r["format"]) for r in made} == {
             (kind, subject, fmt)
@@ -123,6 +128,10 @@ def test_an_enterprise_reads_its_own_scheduled_report_and_nobody_elses(db, tmp_p
         }
         assert all(r["period"] == "2026-01" for r in made)
         assert scheduler.tick() == []  # written once
+        audited = park.store.query_rows(
+            "SELECT count(*) AS n FROM audit_log WHERE action = 'export' AND target = 'energy_report'"
+        )
+        assert audited == [{"n": 6}]
         assert (db.parent / "reports" / "energy-enterprise-e1-2026-01.xlsx").is_file()
         e1 = park.as_principal(Principal("token", "t1", "t1", "enterprise", park_id="nn", enterprise_id="e1"))
         e2 = park.as_principal(Principal("token", "t2", "t2", "enterprise", park_id="nn", enterprise_id="e2"))

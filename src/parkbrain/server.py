@@ -139,7 +139,7 @@ def start_report_schedule(park: Any) -> Any:
     """The monthly energy & carbon reports (``analytics.energy_schedule.MONTHLY``), in a background thread."""
     from parkbrain.analytics.energy_schedule import ReportScheduler
 
-    return ReportScheduler(lambda now: park.run_scheduled_reports(now)).start()
+    return ReportScheduler(lambda now, stopping: park.run_scheduled_reports(now, stop=stopping)).start()
 
 
 @dataclass

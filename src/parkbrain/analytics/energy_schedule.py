@@ -66,15 +66,17 @@ def file_name(kind: str, subject_id: str, period: str, fmt: str) -> str:
 
 
 class ReportScheduler:
-    """Calls ``run(now)`` every ``poll_s`` seconds in a daemon thread until ``stop()``."""
+    """Calls ``run(now, stopping)`` every ``poll_s`` seconds (the first time after ``first_s``) in a
+    daemon thread until ``stop()``; ``stopping()`` tells a long run to end early."""
 
     def __init__(
         self,
-        run: Callable[[datetime], object],
-        poll_s: float = 60.0,
+        run: Callable[[datetime, Callable[[], bool]], object],
+        poll_s: float = 300.0,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        first_s: float = 60.0,
     ) -> None:
-        self._run, self._poll_s, self._clock = run, poll_s, clock
+        self._run, self._poll_s, self._clock, self._first_s = run, poll_s, clock, first_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="parkbrain-reports", daemon=True)
 
@@ -84,9 +86,11 @@ class ReportScheduler:
 
     def tick(self) -> object:
         """Run once now (by the injected clock)."""
-        return self._run(self._clock())
+        return self._run(self._clock(), self._stop.is_set)
 
     def _loop(self) -> None:
+        if self._stop.wait(self._first_s):
+            return
         while not self._stop.is_set():
             try:
                 self.tick()

@@ -115,22 +115,9 @@ class EnergyFacet:
 
     def energy_report_file(self, fmt: str = "xlsx", **kw: Any) -> tuple[bytes, str, str]:
         """The report as a file: (content, file name, media type); ``fmt`` json, csv or xlsx."""
-        import json
-
-        from parkbrain.analytics.energy_report import report_csv, report_xlsx
-        from parkbrain.analytics.energy_schedule import file_name
-
         if fmt not in REPORT_FORMATS:
             raise InvalidInput(f"format: expected one of {', '.join(REPORT_FORMATS)}; got {fmt!r}")
-        report = self.energy_report(**kw)
-        if fmt == "xlsx":
-            content = report_xlsx(report)
-        elif fmt == "csv":
-            content = report_csv(report).encode("utf-8")
-        else:
-            content = json.dumps(report, ensure_ascii=False, indent=2, default=str).encode("utf-8")
-        name = file_name(report["kind"], report["subject"]["id"], report["period"].replace("/", "_"), fmt)
-        return content, name, REPORT_FORMATS[fmt]
+        return _render(self.energy_report(**kw), fmt)
 
     def energy_reports(self, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         """Generated report files the caller may download, newest first."""
@@ -161,9 +148,11 @@ class EnergyFacet:
         now: datetime | None = None,
         folder: str | Path | None = None,
         schedule: ReportSchedule | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> list[dict[str, Any]]:
         """Write the reports ``schedule`` has due at ``now`` that are not written yet (each in its
-        subject's own scope: a park's report sees what the park may see); returns the new rows."""
+        subject's own scope: a park's report sees what the park may see); returns the new rows.
+        ``stop()`` is asked between subjects (a server shutting down)."""
         from parkbrain.analytics.energy_schedule import MONTHLY, report_id
 
         self._require_system("scheduled reports")
@@ -174,14 +163,21 @@ class EnergyFacet:
             return []
         start, end = due
         out_dir = self._reports_folder(folder)
-        made = []
+        made: list[dict[str, Any]] = []
+        period = _month_label(start)
         for subject in self._scheduled_subjects(schedule):
-            for fmt in schedule.formats:
-                period = _month_label(start)
-                rid = report_id(schedule.name, subject["kind"], subject["id"], period, fmt)
-                if self.store.query_rows("SELECT 1 FROM reports WHERE report_id = ?", [rid]):
-                    continue
-                made.append(self._write_report(rid, subject, start, end, fmt, out_dir, schedule.name))
+            if stop is not None and stop():
+                break
+            todo = {
+                fmt: report_id(schedule.name, subject["kind"], subject["id"], period, fmt)
+                for fmt in schedule.formats
+            }
+            done = self.store.query_rows(
+                "SELECT report_id FROM reports WHERE list_contains(?, report_id)", [list(todo.values())]
+            )
+            todo = {f: rid for f, rid in todo.items() if rid not in {d["report_id"] for d in done}}
+            if todo:
+                made += self._write_reports(todo, subject, start, end, out_dir, schedule.name)
         return made
 
     # -- alerts -----------------------------------------------------------------------------------
@@ -308,46 +304,74 @@ class EnergyFacet:
                 )
         return subjects
 
-    def _write_report(
+    def _write_reports(
         self,
-        rid: str,
+        todo: dict[str, str],
         subject: dict[str, Any],
         start: datetime,
         end: datetime,
-        fmt: str,
         out_dir: Path,
         schedule: str,
-    ) -> dict[str, Any]:
+    ) -> list[dict[str, Any]]:
+        """Compute a subject's report once, in its own scope, and write it in each format of ``todo``."""
         viewer = self.as_principal(_subject_principal(subject))
-        key = (
-            {"enterprise_id": subject["id"]}
-            if subject["kind"] == "enterprise"
-            else {"park_id": subject["id"]}
-        )
-        content, name, _ = viewer.energy_report_file(fmt, start=start, end=end, **key)
+        key = "enterprise_id" if subject["kind"] == "enterprise" else "park_id"
+        report = viewer.energy_report(start=start, end=end, **{key: subject["id"]})
         out_dir.mkdir(parents=True, exist_ok=True)
-        tmp = out_dir / f".{name}.tmp"
-        tmp.write_bytes(content)
-        tmp.replace(out_dir / name)
-        row = {
-            "report_id": rid,
-            "kind": subject["kind"],
-            "subject_id": subject["id"],
-            "park_id": subject["park_id"],
-            "enterprise_id": subject["enterprise_id"],
-            "period": _month_label(start),
-            "start_ts": start,
-            "end_ts": end,
-            "format": fmt,
-            "file_name": name,
-            "size_bytes": len(content),
-            "sha256": hashlib.sha256(content).hexdigest(),
-            "schedule": schedule,
-            "created_at": datetime.now(timezone.utc),
-            "created_by": self.principal.actor,
-        }
-        self.store.write("reports", [row], mode="upsert")
-        return row
+        rows = []
+        for fmt, rid in todo.items():
+            content, name, _ = _render(report, fmt)
+            tmp = out_dir / f".{name}.tmp"
+            tmp.write_bytes(content)
+            tmp.replace(out_dir / name)
+            rows.append(
+                {
+                    "report_id": rid,
+                    "kind": subject["kind"],
+                    "subject_id": subject["id"],
+                    "park_id": subject["park_id"],
+                    "enterprise_id": subject["enterprise_id"],
+                    "period": _month_label(start),
+                    "start_ts": start,
+                    "end_ts": end,
+                    "format": fmt,
+                    "file_name": name,
+                    "size_bytes": len(content),
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                    "schedule": schedule,
+                    "created_at": datetime.now(timezone.utc),
+                    "created_by": self.principal.actor,
+                }
+            )
+        self.store.write("reports", rows, mode="upsert")
+        for row in rows:
+            detail = {"report_id": row["report_id"], "period": row["period"], "format": row["format"]}
+            self.audit.record(
+                self.principal,
+                "export",
+                "energy_report",
+                park_id=subject["park_id"],
+                enterprise_id=subject["enterprise_id"],
+                detail={**detail, "schedule": schedule},
+            )
+        return rows
+
+
+def _render(report: dict[str, Any], fmt: str) -> tuple[bytes, str, str]:
+    """A computed report as a file of ``fmt``: (content, file name, media type)."""
+    import json
+
+    from parkbrain.analytics.energy_report import report_csv, report_xlsx
+    from parkbrain.analytics.energy_schedule import file_name
+
+    if fmt == "xlsx":
+        content = report_xlsx(report)
+    elif fmt == "csv":
+        content = report_csv(report).encode("utf-8")
+    else:
+        content = json.dumps(report, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+    name = file_name(report["kind"], report["subject"]["id"], report["period"].replace("/", "_"), fmt)
+    return content, name, REPORT_FORMATS[fmt]
 
 
 def _file_op(park: Any, fmt: str = "xlsx", **kw: Any) -> dict[str, Any]:
