@@ -252,6 +252,17 @@ def test_an_enterprise_reads_only_its_own_energy(park):
         other.energy_report(park_id="nn", **window)
     own = park.as_principal(Principal("token", "t4", "t4", "park_admin", park_id="nn"))
     assert own.energy_report(park_id="nn", **window)["consumption"] == []  # nothing granted to the park
+    e1 = park.as_principal(Principal("token", "t1", "t1", "enterprise", park_id="nn", enterprise_id="e1"))
+    grant = e1.create_grant(
+        "park:nn", "metrics", ["electric_energy"], "在线能耗监测 energy monitoring", "30d"
+    )
+    own = park.as_principal(Principal("token", "t4", "t4", "park_admin", park_id="nn"))
+    report = own.energy_report(park_id="nn", **window)
+    assert report["consumption"][0]["amount"] == 2 and [
+        e["enterprise_id"] for e in report["by_enterprise"]
+    ] == ["e1"]
+    reads = park.store.query_rows("SELECT target FROM audit_log WHERE action = 'grant.read'")
+    assert reads == [{"target": grant["grant_id"]}]  # the read under the grant is audited
 
 
 def test_bad_input_is_named(park):
