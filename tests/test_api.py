@@ -479,6 +479,13 @@ PUBLIC_ROUTES = {
     "/api/air/noise": "get",
     "/api/air/standards": "get",
     "/api/aqi": "post",
+    # energy and carbon (routes_energy)
+    "/api/energy/summary": "get",
+    "/api/energy/report": "get",
+    "/api/energy/factors": "get",
+    "/api/carbon/parks": "get",
+    "/api/reports": "get",
+    "/api/reports/download": "get",
 }
 LOCAL_ROUTES = {"/api/local/sql": "post", "/api/local/info": "get", "/api/local/call/{op}": "post"}
 
