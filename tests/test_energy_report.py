@@ -20,6 +20,7 @@ from parkbrain.space.principal import Principal
 from tests.test_energy import CST, readings, seed
 
 JANUARY = {"start": "2026-01-01", "end": "2026-02-01"}
+JANUARY_ARGS = ("--start", "2026-01-01", "--end", "2026-02-01")
 
 
 def fill(park: Park) -> Park:
@@ -289,3 +290,52 @@ def test_rest_report_formats_and_scope(park):
     assert bad.status_code == 422 and bad.json()["error"]["type"] == "InvalidInput"
     assert province.get("/api/reports").json() == []
     assert province.get("/api/reports/download", params={"report_id": "R-nothing"}).status_code == 404
+
+
+def test_cli_energy_goes_through_the_server_that_holds_the_database(db, tmp_path):
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    parkbrain = [sys.executable, "-m", "parkbrain.cli"]
+    server = subprocess.Popen(
+        [*parkbrain, "serve", "--db", str(db), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(150):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail(
+                "server did not start: " + (server.stderr.read() if server.poll() is not None else "timeout")
+            )
+
+        def run(*args: str) -> subprocess.CompletedProcess:
+            return subprocess.run(
+                [*parkbrain, "energy", *args, "--db", str(db)], capture_output=True, text=True, timeout=120
+            )
+
+        out = tmp_path / "e1.xlsx"
+        made = run("report", "--enterprise", "e1", "--format", "xlsx", "--out", str(out), *JANUARY_ARGS)
+        assert made.returncode == 0, made.stderr
+        assert load_workbook(out)["汇总"]._charts
+        scheduled = run("schedule", "--at", "2026-02-01T08:00:00+08:00", "--format", "json")
+        assert scheduled.returncode == 0, scheduled.stderr
+        assert len(json.loads(scheduled.stdout)) == 6
+        assert (db.parent / "reports" / "energy-park-nn-2026-01.xlsx").is_file()
+        refused = run("report", "--park", "nowhere", *JANUARY_ARGS)
+        assert refused.returncode == 1 and refused.stderr.startswith("Error: no park")
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
