@@ -22,11 +22,13 @@ from parkbrain.core import Park
 from parkbrain.errors import Forbidden, InvalidInput, Unauthorized
 from parkbrain.space import SYSTEM, Principal
 from parkbrain.space.accounts import SESSION_HOURS
+from parkbrain.web.pages import PAGE_PATHS, STATIC_PATH
 
 SESSION_COOKIE = "pb_session"
 LOGIN_CSRF_COOKIE = "pb_login_csrf"
-#: Paths that do their own checks or need none; everything else requires credentials.
-PUBLIC_PATHS = frozenset({"/healthz", "/login", "/logout", "/", "/api/auth/login"})
+#: Paths that do their own checks or need none; everything else requires credentials. The console's
+#: pages check the session cookie themselves (and redirect to /login); its static assets are public.
+PUBLIC_PATHS = frozenset({"/healthz", "/login", "/logout", "/", "/api/auth/login", STATIC_PATH, *PAGE_PATHS})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOCAL_PREFIX = "/api/local/"
 
@@ -259,41 +261,15 @@ async def post_login(request: Request) -> Response:
     return response
 
 
-_HOME_PAGE = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>ParkBrain 园区大脑</title>
-<style>body{{font-family:system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:40px;color:#223}}
-.who{{background:#f3f5f8;padding:12px 16px;border-radius:6px;display:inline-block}}
-button{{padding:6px 14px}}</style></head><body>
-<h1>ParkBrain 园区大脑</h1>
-<p class="who">已登录 Signed in: <b>{name}</b> · 角色 role <code>{role}</code>{scope}</p>
-<p><a href="/docs">API 文档 API docs</a></p>
-<form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{csrf}">
-<button type="submit">退出 Sign out</button></form>
-</body></html>"""
-
-
 @router.get("/", include_in_schema=False)
 def home(request: Request) -> Response:
-    """The signed-in landing page; without a session, the login page."""
+    """The signed-in landing page is the console (一张图); without a session, the login page."""
     park: Park = request.app.state.park
     try:
-        principal, csrf = park.accounts.authenticate_session(request.cookies.get(SESSION_COOKIE, ""))
+        park.accounts.authenticate_session(request.cookies.get(SESSION_COOKIE, ""))
     except Unauthorized:
         return RedirectResponse("/login", status_code=303)
-    bound = " · ".join(
-        f"{label} <code>{html.escape(value)}</code>"
-        for label, value in (("园区 park", principal.park_id), ("企业 enterprise", principal.enterprise_id))
-        if value
-    )
-    return HTMLResponse(
-        _HOME_PAGE.format(
-            name=html.escape(principal.name),
-            role=html.escape(principal.role),
-            scope=" · " + bound if bound else "",
-            csrf=html.escape(csrf),
-        )
-    )
+    return RedirectResponse("/console", status_code=303)
 
 
 @router.post("/logout", include_in_schema=False)

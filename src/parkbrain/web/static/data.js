@@ -1,0 +1,86 @@
+/* Data view: browse the park data model's tables, import a file (multipart, CSRF), the import lineage
+   and the data-quality report. */
+(function () {
+  "use strict";
+  const { tr, el, $ } = PB;
+  const PAGE = 50;
+  const state = { offset: 0 };
+  const COLUMNS = {
+    enterprises: ["enterprise_id", "name", "park_id", "industry_name", "employees", "output_value_10k_cny", "key_energy_user"],
+    buildings: ["building_id", "name", "park_id", "floors", "area_m2"],
+    devices: ["device_id", "name", "kind", "park_id", "enterprise_id", "vendor", "model"],
+    points: ["point_id", "quantity", "unit", "value_kind", "energy_carrier", "interval_s"],
+  };
+
+  const cell = (v) => (v === null || v === undefined ? "" : typeof v === "number" ? PB.num(v) : typeof v === "boolean" ? tr(v ? "yes" : "no") : String(v));
+
+  async function browse() {
+    const table = $("#table-select").value;
+    try {
+      const page = await PB.paged("/api/" + table + "?limit=" + PAGE + "&offset=" + state.offset);
+      const cols = COLUMNS[table];
+      PB.table($("#table"), cols.map((c) => [c, (r) => cell(r[c]), typeof (page.rows[0] || {})[c] === "number" ? "num" : null]), page.rows);
+      $("#table-total").textContent = tr("total") + " " + page.total;
+      $("#page-no").textContent = Math.floor(state.offset / PAGE) + 1 + " / " + Math.max(1, Math.ceil(page.total / PAGE));
+      $("#prev").disabled = state.offset === 0;
+      $("#next").disabled = state.offset + PAGE >= page.total;
+    } catch (error) {
+      PB.fail("#table", error);
+    }
+  }
+
+  async function imports() {
+    try {
+      const rows = await PB.api("/api/imports?limit=50");
+      PB.table($("#imports"), [
+        [tr("time"), (r) => PB.time(r.finished_at)],
+        [tr("file"), (r) => r.file_name],
+        [tr("table"), (r) => r.target],
+        [tr("rows"), (r) => PB.num(r.rows_written, 0), "num"],
+        [tr("who"), (r) => r.actor],
+      ], rows);
+    } catch (error) {
+      PB.fail("#imports", error);
+    }
+  }
+
+  async function quality() {
+    try {
+      const report = await PB.api("/api/quality");
+      const dims = Object.keys(report.dimensions || {});
+      const rows = Object.entries(report.tables || {}).map(([name, v]) => Object.assign({ table: name }, v));
+      PB.table($("#quality"), [
+        [tr("table"), (r) => r.table],
+        [tr("rows"), (r) => PB.num(r.rows, 0), "num"],
+        [tr("score"), (r) => PB.num(r.score, 1), "num"],
+        ...dims.map((d) => [d, (r) => (r.dimensions && r.dimensions[d] ? PB.num(r.dimensions[d].score, 1) : "—"), "num"]),
+      ], rows);
+      const summary = dims.map((d) => d + " " + PB.num(report.dimensions[d], 1)).join(" · ");
+      $("#quality").prepend(el("div", { class: "score" }, tr("score") + ": " + PB.num(report.score, 1)), el("div", { class: "muted" }, summary));
+      document.body.dataset.loaded = "data";
+    } catch (error) {
+      PB.fail("#quality", error);
+    }
+  }
+
+  $("#import-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    if (!form.get("as")) form.delete("as");
+    $("#import-result").textContent = tr("loading");
+    try {
+      const result = await PB.upload("/api/imports", form);
+      $("#import-result").textContent = tr("imported") + ": " + JSON.stringify(result);
+      imports();
+      browse();
+    } catch (error) {
+      PB.fail("#import-result", error);
+    }
+  });
+  $("#table-select").addEventListener("change", () => { state.offset = 0; browse(); });
+  $("#prev").addEventListener("click", () => { state.offset = Math.max(0, state.offset - PAGE); browse(); });
+  $("#next").addEventListener("click", () => { state.offset += PAGE; browse(); });
+  browse();
+  imports();
+  quality();
+})();
