@@ -232,6 +232,22 @@ def test_same_period_last_year_and_previous_period(park):
     assert [d["period"].day for d in days] == [1, 2]
 
 
+def test_what_cannot_be_counted_is_named_not_guessed(park):
+    extra = [
+        ("g1-bio", "biogas_volume", "m3", "biogas"),  # no GB/T 2589 coefficient
+        ("g1-kvarh", "reactive_energy", "kvarh", "electricity"),  # not an energy of electricity
+    ]
+    keys = ("point_id", "device_id", "quantity", "unit", "value_kind", "energy_carrier")
+    park.store.write("points", [dict(zip(keys, (p, "g1", q, u, "interval", c))) for p, q, u, c in extra])
+    for point, _, _, _ in extra:
+        park.store.write_readings(readings(point, DAY, timedelta(hours=1), [5.0, 5.0]))
+    report = park.energy_report(enterprise_id="e1", start=DAY, end=DAY + timedelta(days=1))
+    (biogas,) = report["consumption"]
+    assert (biogas["carrier"], biogas["amount"], biogas["tce"], report["tce"]) == ("biogas", 10.0, None, 0)
+    assert any(n.startswith("biogas:") for n in report["notes"])
+    assert any("kvarh" in n and "left out" in n for n in report["notes"])
+
+
 # -- scope ---------------------------------------------------------------------------------------------
 
 

@@ -377,7 +377,8 @@ def _factor_row(f: GridFactor) -> dict[str, Any]:
 def account(rows: list[dict[str, Any]], acc: Accounting) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Each consumption row with ``kgce``/``tce``, ``tco2`` and ``scope``; and the coefficients and
     factors used (by carrier)."""
-    out, used = [], {"coefficients": {}, "factors": {}}
+    out: list[dict[str, Any]] = []
+    used: dict[str, Any] = {"coefficients": {}, "factors": {}, "uncounted": []}
     for row in rows:
         coal, coal_used = kgce_per_unit(row["carrier"], row["unit"], acc)
         co2, scope, co2_used = tco2_per_unit(row["carrier"], row["unit"], acc)
@@ -386,6 +387,8 @@ def account(rows: list[dict[str, Any]], acc: Accounting) -> tuple[list[dict[str,
         out.append({**row, "tce": tce, "tco2": amount * co2, "scope": scope})
         if coal_used:
             used["coefficients"][row["carrier"]] = coal_used
+        elif row["carrier"] not in used["uncounted"]:
+            used["uncounted"].append(row["carrier"])
         if co2_used:
             used["factors"][row["carrier"]] = co2_used
     return out, used
@@ -395,15 +398,16 @@ def totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Totals over accounted rows: by carrier (amount, unit, tce, tco2) and overall tce / tCO2 by scope."""
     carriers: dict[str, dict[str, Any]] = {}
     for r in rows:
-        c = carriers.setdefault(r["carrier"], {"amount": 0.0, "unit": r["unit"], "tce": 0.0, "tco2": 0.0})
+        c = carriers.setdefault(r["carrier"], {"amount": 0.0, "unit": r["unit"], "tce": None, "tco2": 0.0})
         c["amount"] += r["amount"] or 0.0
-        c["tce"] += r["tce"] or 0.0
+        if r["tce"] is not None:  # a carrier without a coefficient keeps tce None (and is named in notes)
+            c["tce"] = (c["tce"] or 0.0) + r["tce"]
         c["tco2"] += r["tco2"] or 0.0
     scope1 = sum(r["tco2"] for r in rows if r["scope"] == "scope1")
     scope2 = sum(r["tco2"] for r in rows if r["scope"] == "scope2")
     return {
         "by_carrier": carriers,
-        "tce": sum(c["tce"] for c in carriers.values()),
+        "tce": sum(c["tce"] or 0.0 for c in carriers.values()),
         "tco2": scope1 + scope2,
         "tco2_scope1": scope1,
         "tco2_scope2": scope2,

@@ -69,7 +69,10 @@ def compute_energy_report(
     usage = compute_consumption(store, selection, start, end, "total", by)
     rows, used = account(usage.rows, acc)
     total = totals(rows)
-    notes = list(usage.notes)
+    notes = list(usage.notes) + [
+        f"{c}: GB/T 2589 中无折标系数，未计入综合能耗 / no standard-coal coefficient, not in tce"
+        for c in used["uncounted"]
+    ]
     report: dict[str, Any] = {
         "kind": subject.kind,
         "subject": {"id": subject.id, "name": subject.name, "park_id": subject.park_id},
