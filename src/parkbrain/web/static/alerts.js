@@ -3,12 +3,13 @@
   "use strict";
   const { tr, el, $ } = PB;
   const PAGE = 50;
-  const state = { offset: 0 };
+  const state = { offset: 0, names: new Map() };
 
   async function parks() {
     try {
       const list = await PB.api("/api/parks");
-      $("#park-filter").append(...list.map((p) => el("option", { value: p.park_id }, PB.lang === "zh" ? p.name : p.name_en || p.name)));
+      list.forEach((p) => state.names.set(p.park_id, PB.lang === "zh" ? p.name : p.name_en || p.name));
+      $("#park-filter").append(...list.map((p) => el("option", { value: p.park_id }, state.names.get(p.park_id))));
     } catch (error) {
       console.error(error);
     }
@@ -24,7 +25,7 @@
       const severity = form.get("severity");
       const rows = severity ? page.rows.filter((a) => a.severity === severity) : page.rows;
       $("#alert-total").textContent = tr("total") + " " + page.total;
-      PB.alertTable($("#alerts"), rows, load);
+      PB.alertTable($("#alerts"), rows, load, state.names);
       $("#page-no").textContent = Math.floor(state.offset / PAGE) + 1 + " / " + Math.max(1, Math.ceil(page.total / PAGE));
       $("#prev").disabled = state.offset === 0;
       $("#next").disabled = state.offset + PAGE >= page.total;
@@ -37,6 +38,5 @@
   $("#filters").addEventListener("change", () => { state.offset = 0; load(); });
   $("#prev").addEventListener("click", () => { state.offset = Math.max(0, state.offset - PAGE); load(); });
   $("#next").addEventListener("click", () => { state.offset += PAGE; load(); });
-  parks();
-  load();
+  parks().then(load);
 })();

@@ -72,6 +72,7 @@
   PB.sevLabel = (s) => PB.tr("sev_" + (s || "none"));
   PB.statusLabel = (s) => PB.tr("status_" + s);
   PB.carrierLabel = (c) => (boot.t["carrier_" + c] ? PB.tr("carrier_" + c) : c);
+  PB.quantityLabel = (q) => (boot.t["q_" + q] ? PB.tr("q_" + q) : q);
 
   PB.num = function (value, digits) {
     if (value === null || value === undefined || Number.isNaN(value)) return "—";
@@ -124,8 +125,9 @@
 
   PB.tag = (cls, text) => PB.el("span", { class: "tag " + (cls || "") }, text);
 
-  /** The alert table shared by the park, enterprise and alerts pages; onChange after a write. */
-  PB.alertTable = function (container, alerts, onChange) {
+  /** The alert table shared by the park, enterprise and alerts pages; onChange after a write; with
+      parkNames (park_id → name) a park column. */
+  PB.alertTable = function (container, alerts, onChange, parkNames) {
     const act = (alert, action) => async (event) => {
       event.target.disabled = true;
       try {
@@ -137,8 +139,12 @@
       }
     };
     const alert_ = (error) => window.alert(PB.tr("action_failed") + ": " + error.message);
+    const parkColumn = parkNames
+      ? [[PB.tr("park"), (a) => PB.el("a", { href: "/console/parks/" + encodeURIComponent(a.park_id) }, parkNames.get(a.park_id) || a.park_id)]]
+      : [];
     PB.table(container, [
       [PB.tr("time"), (a) => PB.time(a.ts)],
+      ...parkColumn,
       [PB.tr("severity"), (a) => PB.tag(a.severity, PB.sevLabel(a.severity))],
       [PB.tr("message"), (a) => a.message, "wrap"],
       [PB.tr("status"), (a) => PB.tag(a.status, PB.statusLabel(a.status))],

@@ -12,8 +12,11 @@
     $("#crumb-ent").textContent = e.name;
     document.title = e.name + " · 园区大脑 ParkBrain";
     const crumb = $("#crumb-park");
-    crumb.textContent = e.park_name || e.park_id;
+    crumb.textContent = e.park_id;
     crumb.href = "/console/parks/" + encodeURIComponent(e.park_id);
+    PB.api("/api/parks/" + encodeURIComponent(e.park_id))
+      .then((park) => (crumb.textContent = PB.lang === "zh" ? park.name : park.name_en || park.name))
+      .catch(() => null);
     const item = (label, value) => (value === null || value === undefined || value === "" ? null : el("span", null, label + " ", el("b", null, value)));
     $("#ent-meta").replaceChildren(...[
       item(tr("industry"), e.industry_name),
@@ -39,8 +42,12 @@
     const chart = PB.chart("#carrier-chart");
     chart.setOption({
       tooltip: { trigger: "item", formatter: (p) => p.name + "<br>" + PB.num(p.data.raw.value) + " " + p.data.raw.unit + "<br>" + PB.num(p.value) + " " + tr("unit_tce") + " (" + p.percent + "%)" },
-      legend: { bottom: 0 },
-      series: [{ type: "pie", radius: ["38%", "66%"], center: ["50%", "45%"], label: { formatter: (p) => p.name + "\n" + PB.num(p.value) + " " + tr("unit_tce") },
+      legend: { orient: "vertical", right: 10, top: "middle", formatter: (name) => {
+        const row = rows.find((r) => PB.carrierLabel(r.carrier) === name);
+        return row ? name + "  " + PB.num(row.tce) + " " + tr("unit_tce") : name;
+      } },
+      series: [{ type: "pie", radius: ["40%", "68%"], center: ["35%", "50%"], minShowLabelAngle: 12,
+        label: { formatter: (p) => p.name + "\n" + p.percent + "%" }, labelLayout: { hideOverlap: true },
         data: rows.map((r) => ({ name: PB.carrierLabel(r.carrier), value: r.tce, raw: r })) }],
     });
   }
@@ -65,13 +72,13 @@
     trend.points = list.flatMap((m) => m.points.map((p) => Object.assign({ device: m.name || m.device_id }, p)));
     PB.table($("#meters"), [
       [tr("device"), (p) => p.device],
-      [tr("quantity"), (p) => p.quantity + (p.energy_carrier ? " · " + PB.carrierLabel(p.energy_carrier) : "")],
+      [tr("quantity"), (p) => PB.quantityLabel(p.quantity) + (p.energy_carrier ? " · " + PB.carrierLabel(p.energy_carrier) : "")],
       [tr("latest"), (p) => PB.num(p.latest_value) + " " + (p.unit || ""), "num"],
       [tr("latest_ts"), (p) => PB.time(p.latest_ts)],
       [tr("trend"), (p) => el("button", { class: "btn", onclick: () => selectPoint(p.point_id) }, tr("trend"))],
     ], trend.points);
     const select = $("#trend-point");
-    select.replaceChildren(...trend.points.map((p) => el("option", { value: p.point_id }, p.device + " · " + p.quantity + " (" + p.unit + ")")));
+    select.replaceChildren(...trend.points.map((p) => el("option", { value: p.point_id }, p.device + " · " + PB.quantityLabel(p.quantity) + " (" + p.unit + ")")));
     select.addEventListener("change", () => drawTrend());
     const preferred = trend.points.find((p) => p.quantity === "active_power") || trend.points.find((p) => p.quantity === "electric_energy") || trend.points[0];
     if (preferred) selectPoint(preferred.point_id);
@@ -99,9 +106,9 @@
         tooltip: { trigger: "axis", valueFormatter: (v) => PB.num(v) + " " + data.unit },
         grid: { left: 64, right: 24, top: 30, bottom: 70 },
         xAxis: { type: "time", axisLabel: { formatter: (v) => PB.time(new Date(v).toISOString()).replace(/^\d{4}[\/-]/, "") , hideOverlap: true } },
-        yAxis: { type: "value", name: data.quantity + " (" + data.unit + (cumulative ? " / " + data.interval : "") + ")", nameTextStyle: { align: "left" } },
+        yAxis: { type: "value", name: PB.quantityLabel(data.quantity) + " (" + data.unit + (cumulative ? " / " + data.interval : "") + ")", nameTextStyle: { align: "left" } },
         dataZoom: [{ type: "inside" }, { type: "slider", bottom: 12 }],
-        series: [{ type: cumulative ? "bar" : "line", showSymbol: false, name: point.quantity, data: rows, areaStyle: cumulative ? undefined : { opacity: 0.08 } }],
+        series: [{ type: cumulative ? "bar" : "line", showSymbol: false, name: PB.quantityLabel(point.quantity), data: rows, areaStyle: cumulative ? undefined : { opacity: 0.08 } }],
       }, true);
     } catch (error) {
       PB.fail("#trend-chart", error);

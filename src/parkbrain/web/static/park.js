@@ -87,6 +87,11 @@
     });
   }
 
+  function levelName(level, levels) {
+    const found = levels.find((lv) => lv.level === level);
+    return found && PB.lang === "zh" ? found.name_zh : level || "—";
+  }
+
   async function air(data) {
     const levels = await PB.aqiLevels();
     const now = data.now;
@@ -95,8 +100,8 @@
       $("#air-now").replaceChildren(
         el("div", { class: "aqi", style: "background:" + PB.aqiColor(now.aqi, levels) }, now.aqi),
         el("div", null,
-          el("div", { class: "cat" }, PB.lang === "zh" ? now.category : PB.aqiCategory(now.aqi, levels)),
-          el("div", { class: "muted" }, tr("level") + " " + (now.level || "—")),
+          el("div", { class: "cat" }, PB.lang === "zh" ? now.category : now.category_en || PB.aqiCategory(now.aqi, levels)),
+          el("div", { class: "muted" }, tr("level") + " " + levelName(now.level, levels)),
           el("div", { class: "muted" }, tr("primary_pollutant") + ": " + (now.primary_pollutant || tr("none"))),
           el("div", { class: "muted" }, PB.time(now.time))));
     }
@@ -104,7 +109,7 @@
     const chart = PB.chart("#aqi-chart");
     chart.setOption({
       tooltip: { trigger: "axis" },
-      grid: { left: 44, right: 12, top: 16, bottom: 26 },
+      grid: { left: 44, right: 12, top: 30, bottom: 26 },
       xAxis: { type: "category", data: days.map((d) => d.date.slice(5)) },
       yAxis: { type: "value", name: "AQI" },
       series: [{ type: "bar", name: "AQI", barMaxWidth: 28, label: { show: true, position: "top" },

@@ -5,10 +5,11 @@
   const { tr, el, $ } = PB;
   const screen = document.body.classList.contains("screen");
   const PALETTES = {
-    energy: ["#fff1d6", "#fdd49e", "#fdae6b", "#f16913", "#a63603"],
-    carbon: ["#eef0f6", "#c6cbe2", "#9e9ac8", "#756bb1", "#4a1486"],
+    energy: ["#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"],
+    carbon: ["#f1f3f5", "#cfd5dc", "#a1acb8", "#6b7a8a", "#3b4856"],
   };
-  const state = { layer: "energy", map: null, prefectures: null, parksLayer: null, labels: [], levels: [] };
+  const state = { layer: "energy", map: null, prefectures: null, parksLayer: null, labels: [], levels: [], names: new Map() };
+  const parkName = (p) => state.names.get(p.park_id) || p.name;
 
   PB.unitLabel = function (unit) {
     const key = "unit_" + String(unit || "").toLowerCase().replace("₂", "2");
@@ -50,7 +51,7 @@
     const sev = ["critical", "warning", "info", "none"].map((s) =>
       el("span", null, el("span", { class: "dot", style: "background:" + PB.SEVERITY[s] }), " " + PB.sevLabel(s)));
     $("#legend").replaceChildren(
-      el("div", { class: "title" }, tr("layer_" + state.layer) + " (" + unit + ")"),
+      el("div", { class: "title" }, (data.label ? data.label[PB.lang] : tr("layer_" + state.layer)) + " (" + unit + ")"),
       ...rows,
       el("div", { class: "title", style: "margin-top:6px" }, tr("legend_marker")),
       el("div", { class: "sev" }, sev)
@@ -71,7 +72,8 @@
       card(tr("kpi_aqi"), k.aqi === null || k.aqi === undefined ? "—" : PB.num(k.aqi, 0))
     );
     const p = data.period || {};
-    $("#period").textContent = p.start ? tr("period") + " " + PB.date(p.start) + " – " + PB.date(p.end) : "";
+    const last = p.end ? new Date(new Date(p.end).getTime() - 1).toISOString() : null; // the end is exclusive
+    $("#period").textContent = p.start ? tr("period") + " " + PB.date(p.start) + " – " + PB.date(last) : "";
   }
 
   function ranking(data) {
@@ -79,7 +81,7 @@
     $("#ranking-unit").textContent = tr("layer_" + state.layer) + " · " + PB.unitLabel(data.unit);
     const items = data.ranking.map((r, i) =>
       el("li", { "data-park": r.park_id, onclick: () => (location.href = "/console/parks/" + encodeURIComponent(r.park_id)) },
-        el("span", { class: "no" }, i + 1), el("span", { class: "name", title: r.name }, r.name),
+        el("span", { class: "no" }, i + 1), el("span", { class: "name", title: parkName(r) }, parkName(r)),
         el("span", { class: "val" }, PB.num(r.value)),
         el("span", { class: "bar", style: "width:" + Math.max(2, (100 * (r.value || 0)) / max) + "%" })));
     if (!items.length) return PB.empty($("#ranking"));
@@ -112,7 +114,7 @@
           fillColor: PB.SEVERITY[p.worst_severity || "none"], fillOpacity: 0.85, className: "park-marker",
         });
         marker.bindTooltip(
-          "<b>" + p.name + "</b><br>" + tr("kpi_energy") + ": " + PB.num(p.energy_tce) + " " + tr("unit_tce") +
+          "<b>" + parkName(p) + "</b><br>" + tr("kpi_energy") + ": " + PB.num(p.energy_tce) + " " + tr("unit_tce") +
           "<br>" + tr("kpi_carbon") + ": " + PB.num(p.carbon_tco2) + " " + tr("unit_tco2") +
           "<br>" + tr("kpi_alerts") + ": " + PB.num(p.open_alerts, 0) + " (" + PB.sevLabel(p.worst_severity) + ")" +
           (p.aqi === null || p.aqi === undefined ? "" : "<br>AQI: " + p.aqi));
@@ -139,8 +141,11 @@
 
   async function start() {
     state.map = await PB.map("map", { zoomControl: !screen });
-    const [regions, levels] = await Promise.all([PB.api("/api/regions?level=prefecture&geometry=true"), PB.aqiLevels()]);
+    const [regions, levels, parks] = await Promise.all([
+      PB.api("/api/regions?level=prefecture&geometry=true"), PB.aqiLevels(), PB.lang === "en" ? PB.api("/api/parks") : [],
+    ]);
     state.levels = levels;
+    parks.forEach((p) => p.name_en && state.names.set(p.park_id, p.name_en));
     const features = regions
       .filter((r) => r.geometry)
       .map((r) => ({ type: "Feature", geometry: PB.geometry(r.geometry), properties: { region_code: r.region_code, name: PB.lang === "zh" ? r.name : r.name_en || r.name } }));
