@@ -8,9 +8,10 @@ scripts and the vendored Leaflet and ECharts) are served from the package under 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -62,6 +63,28 @@ def _session(request: Request) -> tuple[Any, str] | None:
         return None
 
 
+def tile_origin(url: str | None) -> str | None:
+    """The origin a configured tile URL loads images from, as a CSP source (``{s}`` subdomains: ``*.``)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    host = parts.netloc
+    if parts.scheme not in ("http", "https") or not host:
+        return None
+    if "{" in host:
+        host = "*." + host.split(".", 1)[1] if "." in host else ""
+    return f"{parts.scheme}://{host}" if host and "{" not in host else None
+
+
+def _content_security_policy() -> str | None:
+    """The default policy with the tile server's origin added to ``img-src`` when tiles are configured."""
+    from parkbrain.api.security import _CSP  # the app-wide policy; pages widen only img-src
+    from parkbrain.facets.console import TILE_URL_ENV
+
+    origin = tile_origin(os.environ.get(TILE_URL_ENV))
+    return _CSP.replace("img-src 'self'", f"img-src 'self' {origin}", 1) if origin else None
+
+
 def _other_language_url(request: Request, lang: str) -> str:
     params = dict(request.query_params)
     params["lang"] = "en" if lang == "zh" else "zh"
@@ -94,6 +117,9 @@ def render(request: Request, template: str, page: str, **context: Any) -> Respon
     )
     response = HTMLResponse(body)
     response.headers["Cache-Control"] = "no-store"
+    policy = _content_security_policy()
+    if policy:
+        response.headers["Content-Security-Policy"] = policy
     if remember:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
     return response
