@@ -286,20 +286,23 @@ def compute_enterprise_overview(
     carrier, 12 months of tce and tCO2, carbon with the factor used, 单位产值能耗 and its alerts."""
     eid = enterprise["enterprise_id"]
     period = this_month(latest_reading(store, scope, ("d.enterprise_id = ?", [eid])))
-    usage = compute_consumption(store, selection, period.start, period.end, "total")
+    first = month_start(period.as_of, MONTHS - 1)
+    usage = compute_consumption(store, selection, first, period.end, "month")  # one query, 12 months
     rows, used = account(usage.rows, acc)
-    total = totals(rows)
+    this = period.start.astimezone(PARK_TZ).date()
+    total = totals([r for r in rows if r["period"] == this])
+    current = total["by_carrier"]
     return {
         "enterprise": enterprise,
         "period": period.as_dict(),
         "meters": _meters(store, scope, eid),
         "consumption": [
             {"carrier": c, "value": v["amount"], "unit": v["unit"], "tce": v["tce"], "tco2": v["tco2"]}
-            for c, v in sorted(total["by_carrier"].items())
+            for c, v in sorted(current.items())
         ],
-        "monthly": _monthly(store, selection, period, acc),
-        "carbon": _carbon(total, acc) if rows else None,
-        "intensity_tce_per_10k_cny": _intensity(enterprise, total["tce"], period) if rows else None,
+        "monthly": _monthly(rows, period),
+        "carbon": _carbon(total, acc) if current else None,
+        "intensity_tce_per_10k_cny": _intensity(enterprise, total["tce"], period) if current else None,
         "coefficients": used["coefficients"],
         "notes": usage.notes,
         "alerts": alert_rows(store, scope, ("a.enterprise_id = ?", [eid]), ALERTS_SHOWN),
@@ -331,18 +334,20 @@ def _meters(store: Store, scope: ConsoleScope, enterprise_id: str) -> list[dict[
     return list(devices.values())
 
 
-def _monthly(store: Store, selection: Selection, period: Period, acc: Accounting) -> list[dict[str, Any]]:
-    """tce and tCO2 of each of the last ``MONTHS`` months (null for a month with no consumption)."""
-    start = month_start(period.as_of, MONTHS - 1)
-    rows, _ = account(compute_consumption(store, selection, start, period.end, "month").rows, acc)
+def _monthly(rows: list[dict[str, Any]], period: Period) -> list[dict[str, Any]]:
+    """tce and tCO2 of each of the last ``MONTHS`` months (null for a month with no consumption),
+    from the accounted monthly consumption rows."""
     out = []
     for i in range(MONTHS - 1, -1, -1):
-        month = month_start(period.as_of, i).astimezone(PARK_TZ)
-        label = f"{month.year}-{month.month:02d}"
-        mine = [r for r in rows if f"{r['period'].year}-{r['period'].month:02d}" == label]
+        month = month_start(period.as_of, i).astimezone(PARK_TZ).date()
+        mine = [r for r in rows if r["period"] == month]
         t = totals(mine) if mine else None
         out.append(
-            {"month": label, "energy_tce": t["tce"] if t else None, "carbon_tco2": t["tco2"] if t else None}
+            {
+                "month": f"{month.year}-{month.month:02d}",
+                "energy_tce": t["tce"] if t else None,
+                "carbon_tco2": t["tco2"] if t else None,
+            }
         )
     return out
 
