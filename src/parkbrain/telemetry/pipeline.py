@@ -277,7 +277,11 @@ class TelemetryPipeline:
             raise
         committed = time.monotonic()
         if self.alerts is not None and readings is not None:
-            self.stats.alerts += len(self.alerts.on_readings(readings) or [])
+            try:
+                self.stats.alerts += len(self.alerts.on_readings(readings) or [])
+            except Exception as exc:  # stored is stored: the segments go, the engine reloads its caches
+                self.stats.last_error = f"alert rules: {type(exc).__name__}: {exc}"
+                log.exception("alert rules failed on a committed batch")
         for segment in segments:
             segment.path.unlink()
             self._handed.discard(segment.path)
