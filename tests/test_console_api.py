@@ -311,3 +311,46 @@ def test_worst_severity_and_the_period():
     assert period.start == datetime(2026, 11, 30, 16, 0, tzinfo=timezone.utc)
     assert period.end == datetime(2026, 12, 1, 16, 0, tzinfo=timezone.utc)
     assert month_start(at, 12) == datetime(2025, 11, 30, 16, 0, tzinfo=timezone.utc)
+
+
+# -- the closed-day cache --------------------------------------------------------------------------
+
+
+def test_consumption_with_closed_days_kept_equals_one_query_and_sees_late_data(small_demo_file, tmp_path):
+    from parkbrain.analytics.console_cache import consumption_rows
+    from parkbrain.analytics.energy import Selection, compute_consumption
+
+    with Park.open(copy_db(small_demo_file, tmp_path)) as park:
+        as_of = park.store.query_rows("SELECT max(ts) AS ts FROM latest_readings")[0]["ts"]
+        as_of -= timedelta(hours=12)  # a day with readings after it too
+        start, end = month_start(as_of), local_midnight(as_of, 1)
+        everything = Selection()
+
+        def both(grain: str, by: tuple[str, ...]) -> tuple[dict, dict]:
+            split = consumption_rows(park.store, everything, start, end, as_of, grain, by).rows
+            whole = compute_consumption(park.store, everything, start, end, grain, by).rows
+            key = lambda r: (r["period"], *(r[f"{d}_id"] for d in by), r["carrier"])  # noqa: E731
+            return {key(r): r["amount"] for r in split}, {key(r): r["amount"] for r in whole}
+
+        for grain, by in (("total", ("park",)), ("month", ()), ("total", ("enterprise",))):
+            split, whole = both(grain, by)
+            assert split.keys() == whole.keys()
+            for k, v in whole.items():
+                assert split[k] == pytest.approx(v, rel=1e-9, abs=1e-6), k
+        before, _ = both("total", ("park",))
+        # late data in a closed day: the day rollup of one meter changes, and the total follows
+        row = park.store.query_rows(
+            """SELECT r.point_id, r.bucket, d.park_id FROM readings_1d r JOIN points p USING (point_id)
+               JOIN devices d USING (device_id)
+               WHERE p.energy_carrier = 'electricity' AND p.value_kind = 'cumulative'
+                 AND r.bucket >= ? AND r.bucket < ? ORDER BY 1, 2 LIMIT 1""",
+            [start, local_midnight(as_of)],
+        )[0]
+        with park.store.transaction() as con:
+            con.execute(
+                "UPDATE readings_1d SET delta = delta + 1000 WHERE point_id = ? AND bucket = ?",
+                [row["point_id"], row["bucket"]],
+            )
+        after, whole = both("total", ("park",))
+        key = (None, row["park_id"], "electricity")
+        assert after[key] == pytest.approx(before[key] + 1000) == pytest.approx(whole[key])

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from parkbrain.analytics.console_cache import consumption_rows
 from parkbrain.analytics.console_parts import (
     ConsoleScope,
     Period,
@@ -34,7 +35,6 @@ from parkbrain.analytics.energy import (
     Accounting,
     Selection,
     account,
-    compute_consumption,
     prorate_days,
     totals,
 )
@@ -149,7 +149,7 @@ def _energy_by(
     store: Store, selection: Selection, period: Period, dim: str, acc: Accounting
 ) -> dict[str, dict[str, Any]]:
     """Per park or enterprise: tce, tCO2 and electricity kWh of the period (``analytics.energy``)."""
-    usage = compute_consumption(store, selection, period.start, period.end, "total", (dim,))
+    usage = consumption_rows(store, selection, period.start, period.end, period.as_of, "total", (dim,))
     rows, _ = account(usage.rows, acc)
     out: dict[str, dict[str, Any]] = {}
     for key in {r[f"{dim}_id"] for r in rows}:
@@ -287,7 +287,7 @@ def compute_enterprise_overview(
     eid = enterprise["enterprise_id"]
     period = this_month(latest_reading(store, scope, ("d.enterprise_id = ?", [eid])))
     first = month_start(period.as_of, MONTHS - 1)
-    usage = compute_consumption(store, selection, first, period.end, "month")  # one query, 12 months
+    usage = consumption_rows(store, selection, first, period.end, period.as_of, "month")  # all 12 months
     rows, used = account(usage.rows, acc)
     this = period.start.astimezone(PARK_TZ).date()
     total = totals([r for r in rows if r["period"] == this])

@@ -1,0 +1,151 @@
+"""Console latency on the demo province (90 days): p50/p95 of the API calls behind each console page
+(province, park, enterprise, alerts, data) and of each page's calls together, against the 200 ms p95
+target, beside a reference measured in the same run: the same park's month-to-date electricity
+computed from raw ``readings`` — what the park page's numbers would cost without the rollups.
+
+Each caller sees its own page: the province admin the province map, the park admin its park, the
+enterprise its enterprise. Set PARKBRAIN_BENCH_DB to reuse a built demo (it gets three more API
+tokens); BENCH_N sets the calls per route (default 30)."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from parkbrain import Park
+from parkbrain.analytics.console_parts import month_start
+from parkbrain.api import create_app
+from parkbrain.demo import build_demo_file
+
+TARGET_P95_MS = 200.0
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[int(0.95 * (len(ordered) - 1))]
+
+
+def call(client: TestClient, url: str, headers: dict[str, str]) -> float:
+    started = time.perf_counter()
+    response = client.get(url, headers=headers)
+    elapsed = (time.perf_counter() - started) * 1000
+    assert response.status_code == 200, (url, response.status_code, response.text[:200])
+    return elapsed
+
+
+def pages(park: Park) -> tuple[dict[str, list[tuple[str, str]]], dict[str, str]]:
+    """The console's pages, each as (who, url) calls, and the park the bench looks at."""
+    q = park.store.query_rows
+    ent = q(
+        """SELECT e.enterprise_id, e.park_id, p.point_id FROM enterprises e
+           JOIN devices d USING (enterprise_id) JOIN points p USING (device_id)
+           WHERE e.key_energy_user AND p.quantity = 'active_power' ORDER BY 1 LIMIT 1"""
+    )[0]
+    park_id = ent["park_id"]
+    point = ent["point_id"]
+    return {
+        "province": [
+            ("province", "/api/console/province?layer=energy"),
+            ("province", "/api/console/province?layer=aqi"),
+            ("province", "/api/regions?level=prefecture&geometry=true"),
+            ("province", "/api/console/config"),
+            ("province", "/api/auth/me"),
+        ],
+        "park": [
+            ("park", f"/api/console/parks/{park_id}"),
+            ("park", "/api/auth/me"),
+        ],
+        "enterprise": [
+            ("enterprise", f"/api/console/enterprises/{ent['enterprise_id']}"),
+            ("enterprise", f"/api/points/{point}/readings?interval=1h"),
+            ("enterprise", "/api/auth/me"),
+        ],
+        "alerts": [
+            ("park", f"/api/alerts?park_id={park_id}&status=open"),
+            ("park", f"/api/alerts?park_id={park_id}"),
+        ],
+        "data": [
+            ("park", f"/api/quality?park_id={park_id}"),
+            ("park", "/api/imports"),
+        ],
+    }, {"park_id": park_id, "enterprise_id": ent["enterprise_id"]}
+
+
+def raw_reference(park: Park, park_id: str) -> tuple[str, list[Any]]:
+    """The park's month-to-date electricity (kWh) from raw readings: one scan of ``readings``."""
+    latest = park.store.query_rows("SELECT max(ts) AS ts FROM latest_readings")[0]["ts"]
+    start = month_start(latest)
+    sql = """SELECT sum(delta) AS kwh FROM (
+                SELECT r.point_id, max(r.value) - min(r.value) AS delta
+                FROM readings r JOIN points p USING (point_id) JOIN devices d USING (device_id)
+                WHERE d.park_id = ? AND p.energy_carrier = 'electricity' AND p.value_kind = 'cumulative'
+                  AND r.ts >= ? AND r.ts < ? GROUP BY r.point_id)"""
+    return sql, [park_id, start, latest + timedelta(seconds=1)]
+
+
+def main() -> None:
+    n = int(os.environ.get("BENCH_N", "30"))
+    with tempfile.TemporaryDirectory() as tmp:
+        db = os.environ.get("PARKBRAIN_BENCH_DB") or str(Path(tmp) / "demo.duckdb")
+        if not Path(db).exists():
+            started = time.perf_counter()
+            build_demo_file(db, seed=42)
+            print(f"built the 90-day demo in {time.perf_counter() - started:.0f} s")
+        park = Park.open(db)
+        client = TestClient(create_app(park))
+        routes, ids = pages(park)
+        tokens = {
+            "province": park.create_token("province_admin", expires="1h", rate_per_min=10**6).secret,
+            "park": park.create_token(
+                "park_admin", park_id=ids["park_id"], expires="1h", rate_per_min=10**6
+            ).secret,
+            "enterprise": park.create_token(
+                "enterprise", enterprise_id=ids["enterprise_id"], expires="1h", rate_per_min=10**6
+            ).secret,
+        }
+        headers = {who: {"Authorization": f"Bearer {t}"} for who, t in tokens.items()}
+        print(f"console API, {n} calls per route; target p95 < {TARGET_P95_MS:.0f} ms per route")
+        print(f"{'page / route':78s} {'p50 ms':>8s} {'p95 ms':>8s}")
+        worst = 0.0
+        for page, calls in routes.items():
+            for who, url in calls:  # warm-up: first-call planning and caches
+                call(client, url, headers[who])
+            per_route: dict[str, list[float]] = {url: [] for _, url in calls}
+            totals = []
+            for _ in range(n):
+                total = 0.0
+                for who, url in calls:
+                    ms = call(client, url, headers[who])
+                    per_route[url].append(ms)
+                    total += ms
+                totals.append(total)
+            p50, p95 = percentiles(totals)
+            print(f"{page + ' page (its calls in sequence)':78s} {p50:8.1f} {p95:8.1f}")
+            for who, url in calls:
+                p50, p95 = percentiles(per_route[url])
+                worst = max(worst, p95)
+                flag = "" if p95 < TARGET_P95_MS else "  over target"
+                print(f"  {(who + ' ' + url)[:76]:76s} {p50:8.1f} {p95:8.1f}{flag}")
+        sql, params = raw_reference(park, ids["park_id"])
+        samples = []
+        for _ in range(max(5, n // 3)):
+            started = time.perf_counter()
+            park.store.query_rows(sql, params)
+            samples.append((time.perf_counter() - started) * 1000)
+        p50, p95 = percentiles(samples)
+        print(
+            f"{'(reference: park month-to-date kWh from raw readings, no rollups)':78s} {p50:8.1f} {p95:8.1f}"
+        )
+        print(f"worst route p95 {worst:.1f} ms: {'meets' if worst < TARGET_P95_MS else 'misses'} the target")
+        park.close()
+
+
+if __name__ == "__main__":
+    main()
