@@ -229,7 +229,7 @@ def test_acknowledge_and_close_an_alert(signed_in, console_url):
 def test_data_view_and_big_screen(signed_in, console_url):
     page = _open(signed_in, console_url + "/console/data", "data")
     assert page.locator("#table tbody tr").count() == 50
-    assert "completeness" in page.locator("#quality").inner_text()
+    assert "完整性" in page.locator("#quality").inner_text()
     _shot(page, "08-data")
     page.close()
     screen = _open(signed_in, console_url + "/console/screen", "energy")
@@ -237,5 +237,6 @@ def test_data_view_and_big_screen(signed_in, console_url):
     assert screen.locator("path.prefecture").count() >= 14
     background = screen.evaluate("getComputedStyle(document.body).backgroundImage")
     assert "gradient" in background
+    screen.wait_for_selector("#screen-alerts li")
     _shot(screen, "09-screen")
     screen.close()

@@ -12,6 +12,7 @@
     points: ["point_id", "quantity", "unit", "value_kind", "energy_carrier", "interval_s"],
   };
 
+  const label = (prefix, name) => (PB.boot.t[prefix + name] ? tr(prefix + name) : name);
   const cell = (v) => (v === null || v === undefined ? "" : typeof v === "number" ? PB.num(v) : typeof v === "boolean" ? tr(v ? "yes" : "no") : String(v));
 
   async function browse() {
@@ -19,7 +20,7 @@
     try {
       const page = await PB.paged("/api/" + table + "?limit=" + PAGE + "&offset=" + state.offset);
       const cols = COLUMNS[table];
-      PB.table($("#table"), cols.map((c) => [c, (r) => cell(r[c]), typeof (page.rows[0] || {})[c] === "number" ? "num" : null]), page.rows);
+      PB.table($("#table"), cols.map((c) => [label("col_", c), (r) => cell(r[c]), typeof (page.rows[0] || {})[c] === "number" ? "num" : null]), page.rows);
       $("#table-total").textContent = tr("total") + " " + page.total;
       $("#page-no").textContent = Math.floor(state.offset / PAGE) + 1 + " / " + Math.max(1, Math.ceil(page.total / PAGE));
       $("#prev").disabled = state.offset === 0;
@@ -50,12 +51,12 @@
       const dims = Object.keys(report.dimensions || {});
       const rows = Object.entries(report.tables || {}).map(([name, v]) => Object.assign({ table: name }, v));
       PB.table($("#quality"), [
-        [tr("table"), (r) => r.table],
+        [tr("table"), (r) => label("tbl_", r.table)],
         [tr("rows"), (r) => PB.num(r.rows, 0), "num"],
         [tr("score"), (r) => PB.num(r.score, 1), "num"],
-        ...dims.map((d) => [d, (r) => (r.dimensions && r.dimensions[d] ? PB.num(r.dimensions[d].score, 1) : "—"), "num"]),
+        ...dims.map((d) => [label("dim_", d), (r) => (r.dimensions && r.dimensions[d] ? PB.num(r.dimensions[d].score, 1) : "—"), "num"]),
       ], rows);
-      const summary = dims.map((d) => d + " " + PB.num(report.dimensions[d], 1)).join(" · ");
+      const summary = dims.map((d) => label("dim_", d) + " " + PB.num(report.dimensions[d], 1)).join(" · ");
       $("#quality").prepend(el("div", { class: "score" }, tr("score") + ": " + PB.num(report.score, 1)), el("div", { class: "muted" }, summary));
       document.body.dataset.loaded = "data";
     } catch (error) {

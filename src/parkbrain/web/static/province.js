@@ -163,7 +163,20 @@
     await load(new URLSearchParams(location.search).get("layer") || "energy");
   }
 
+  async function latestAlerts() {
+    const list = await PB.api("/api/alerts?status=open&limit=8");
+    if (!list.length) return PB.empty($("#screen-alerts"));
+    $("#screen-alerts").replaceChildren(...list.map((a) =>
+      el("li", null, el("span", { class: "tag " + a.severity }, PB.sevLabel(a.severity)),
+        el("span", { class: "when" }, PB.time(a.ts).slice(5)), el("span", { class: "msg", title: a.message }, a.message))));
+  }
+
   if (screen) {
+    latestAlerts().catch((error) => PB.fail("#screen-alerts", error));
+    setInterval(() => {
+      load(state.layer);
+      latestAlerts().catch(() => null);
+    }, 60_000);
     const tick = () => ($("#clock").textContent = new Date().toLocaleString(PB.locale, { timeZone: "Asia/Shanghai", hour12: false }));
     tick();
     setInterval(tick, 1000);
