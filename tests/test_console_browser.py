@@ -226,10 +226,18 @@ def test_acknowledge_and_close_an_alert(signed_in, console_url):
     page.close()
 
 
-def test_data_view_and_big_screen(signed_in, console_url):
+def test_data_view_imports_a_file_and_the_big_screen(signed_in, console_url, tmp_path):
     page = _open(signed_in, console_url + "/console/data", "data")
     assert page.locator("#table tbody tr").count() == 50
     assert "完整性" in page.locator("#quality").inner_text()
+    csv = tmp_path / "读数.csv"
+    csv.write_text(
+        "point_id,ts,value\nasean-etdz-e001-em1.active_power,2026-11-20 08:00,512.5\n", encoding="utf-8"
+    )
+    page.set_input_files("#import-form input[type=file]", str(csv))
+    page.click("#import-form button[type=submit]")
+    page.wait_for_selector("#import-result:has-text('已导入')")
+    page.wait_for_selector("#imports td:has-text('读数.csv')")
     _shot(page, "08-data")
     page.close()
     screen = _open(signed_in, console_url + "/console/screen", "energy")

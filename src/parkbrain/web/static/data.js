@@ -68,10 +68,12 @@
     event.preventDefault();
     const form = new FormData(event.target);
     if (!form.get("as")) form.delete("as");
+    if (!form.get("park_id")) form.delete("park_id");
     $("#import-result").textContent = tr("loading");
     try {
       const result = await PB.upload("/api/imports", form);
-      $("#import-result").textContent = tr("imported") + ": " + JSON.stringify(result);
+      const written = Object.entries(result.rows_written || {}).map(([table, n]) => label("tbl_", table) + " " + PB.num(n, 0));
+      $("#import-result").textContent = tr("imported") + ": " + (written.length ? written.join(", ") : JSON.stringify(result));
       imports();
       browse();
     } catch (error) {
@@ -81,6 +83,9 @@
   $("#table-select").addEventListener("change", () => { state.offset = 0; browse(); });
   $("#prev").addEventListener("click", () => { state.offset = Math.max(0, state.offset - PAGE); browse(); });
   $("#next").addEventListener("click", () => { state.offset += PAGE; browse(); });
+  PB.api("/api/parks")
+    .then((parks) => $("#import-park").append(...parks.map((p) => el("option", { value: p.park_id }, PB.lang === "zh" ? p.name : p.name_en || p.name))))
+    .catch(() => null);
   browse();
   imports();
   quality();
