@@ -197,6 +197,15 @@ def test_language_switch_is_honoured_and_remembered(signed_in, console_url):
         "Energy use" in page.locator("#kpis").inner_text() and "tce" in page.locator("#legend").inner_text()
     )
     _shot(page, "05-province-en")
+    page.locator("#ranking li").first.click()
+    page.wait_for_selector("body[data-loaded='park']")
+    assert "Park load curve" in page.content()
+    series = page.evaluate(
+        "() => echarts.getInstanceByDom(document.querySelector('#load-chart')).getOption().series.map(s => s.name)"
+    )
+    assert series == ["Today", "Yesterday", "Same day last week"]
+    assert "Electricity (kWh)" in page.locator("#enterprises thead").inner_text()
+    _shot(page, "05b-park-en")
     # the cookie carries the choice to the next page
     page.goto(console_url + "/console/alerts")
     page.wait_for_selector("body[data-loaded='alerts']")

@@ -58,7 +58,7 @@
       color: ["#1456b8", "#9e9ac8"],
       tooltip: { trigger: "axis" },
       legend: { top: 0 },
-      grid: { left: 60, right: 60, top: 40, bottom: 28 },
+      grid: { left: 12, right: 12, top: 40, bottom: 12, containLabel: true },
       xAxis: { type: "category", data: rows.map((r) => r.month) },
       yAxis: [{ type: "value", name: tr("unit_tce") }, { type: "value", name: tr("unit_tco2"), splitLine: { show: false } }],
       series: [
@@ -104,7 +104,7 @@
       trend.chart.setOption({
         color: ["#1456b8"],
         tooltip: { trigger: "axis", valueFormatter: (v) => PB.num(v) + " " + data.unit },
-        grid: { left: 64, right: 24, top: 30, bottom: 70 },
+        grid: { left: 12, right: 24, top: 30, bottom: 56, containLabel: true },
         xAxis: { type: "time", axisLabel: { formatter: (v) => PB.time(new Date(v).toISOString()).replace(/^\d{4}[\/-]/, "") , hideOverlap: true } },
         yAxis: { type: "value", name: PB.quantityLabel(data.quantity) + " (" + data.unit + (cumulative ? " / " + data.interval : "") + ")", nameTextStyle: { align: "left" } },
         dataZoom: [{ type: "inside" }, { type: "slider", bottom: 12 }],

@@ -80,7 +80,7 @@
       color: ["#1456b8", "#13a8a8", "#fa8c16"],
       tooltip: { trigger: "axis", valueFormatter: (v) => (v === null ? "—" : PB.num(v) + " " + tr("unit_kw")) },
       legend: { top: 0 },
-      grid: { left: 64, right: 20, top: 36, bottom: 30 },
+      grid: { left: 12, right: 20, top: 36, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: slots, boundaryGap: false, axisLabel: { interval: 15 } },
       yAxis: { type: "value", name: tr("power_kw"), nameTextStyle: { align: "left" } },
       series,
@@ -109,7 +109,7 @@
     const chart = PB.chart("#aqi-chart");
     chart.setOption({
       tooltip: { trigger: "axis" },
-      grid: { left: 44, right: 12, top: 30, bottom: 26 },
+      grid: { left: 12, right: 12, top: 30, bottom: 8, containLabel: true },
       xAxis: { type: "category", data: days.map((d) => d.date.slice(5)) },
       yAxis: { type: "value", name: "AQI" },
       series: [{ type: "bar", name: "AQI", barMaxWidth: 28, label: { show: true, position: "top" },
