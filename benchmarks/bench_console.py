@@ -1,7 +1,10 @@
 """Console latency on the demo province (90 days): p50/p95 of the API calls behind each console page
 (province, park, enterprise, alerts, data) and of each page's calls together, against the 200 ms p95
 target, beside a reference measured in the same run: the same park's month-to-date electricity
-computed from raw ``readings`` — what the park page's numbers would cost without the rollups.
+computed from raw ``readings`` — what the park page's numbers would cost without the rollups. The
+console memoises consumption while the day rollups are unchanged (``analytics.console_cache``), so
+the console routes are measured twice: as the demo serves them (warm), and with the memo forgotten
+before each call (the cost right after new data arrives).
 
 Each caller sees its own page: the province admin the province map, the park admin its park, the
 enterprise its enterprise. Set PARKBRAIN_BENCH_DB to reuse a built demo (it gets three more API
@@ -20,6 +23,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from parkbrain import Park
+from parkbrain.analytics import console_cache
 from parkbrain.analytics.console_parts import month_start
 from parkbrain.api import create_app
 from parkbrain.demo import build_demo_file
@@ -79,14 +83,22 @@ def pages(park: Park) -> tuple[dict[str, list[tuple[str, str]]], dict[str, str]]
 
 
 def raw_reference(park: Park, park_id: str) -> tuple[str, list[Any]]:
-    """The park's month-to-date electricity (kWh) from raw readings: one scan of ``readings``."""
+    """The park's month-to-date consumption per carrier from raw ``readings`` (steps of cumulative
+    registers, a drop counting the new reading; sums of interval meters): what the park page's
+    energy numbers would cost without the rollups."""
     latest = park.store.query_rows("SELECT max(ts) AS ts FROM latest_readings")[0]["ts"]
     start = month_start(latest)
-    sql = """SELECT sum(delta) AS kwh FROM (
-                SELECT r.point_id, max(r.value) - min(r.value) AS delta
-                FROM readings r JOIN points p USING (point_id) JOIN devices d USING (device_id)
-                WHERE d.park_id = ? AND p.energy_carrier = 'electricity' AND p.value_kind = 'cumulative'
-                  AND r.ts >= ? AND r.ts < ? GROUP BY r.point_id)"""
+    sql = """WITH pts AS (
+                SELECT p.point_id, p.value_kind, p.energy_carrier FROM points p JOIN devices d USING (device_id)
+                WHERE d.park_id = ? AND p.energy_carrier IS NOT NULL),
+             steps AS (
+                SELECT r.point_id, r.value, lag(r.value) OVER (PARTITION BY r.point_id ORDER BY r.ts) AS prev
+                FROM readings r JOIN pts USING (point_id) WHERE r.ts >= ? AND r.ts < ?)
+             SELECT pts.energy_carrier, sum(CASE WHEN pts.value_kind <> 'cumulative' THEN s.value
+                                                 WHEN s.value >= s.prev THEN s.value - s.prev
+                                                 ELSE s.value END) AS amount
+             FROM steps s JOIN pts USING (point_id) WHERE s.prev IS NOT NULL OR pts.value_kind <> 'cumulative'
+             GROUP BY 1"""
     return sql, [park_id, start, latest + timedelta(seconds=1)]
 
 
@@ -113,7 +125,7 @@ def main() -> None:
         headers = {who: {"Authorization": f"Bearer {t}"} for who, t in tokens.items()}
         print(f"console API, {n} calls per route; target p95 < {TARGET_P95_MS:.0f} ms per route")
         print(f"{'page / route':78s} {'p50 ms':>8s} {'p95 ms':>8s}")
-        worst = 0.0
+        worst = (0.0, "")
         for page, calls in routes.items():
             for who, url in calls:  # warm-up: first-call planning and caches
                 call(client, url, headers[who])
@@ -130,9 +142,20 @@ def main() -> None:
             print(f"{page + ' page (its calls in sequence)':78s} {p50:8.1f} {p95:8.1f}")
             for who, url in calls:
                 p50, p95 = percentiles(per_route[url])
-                worst = max(worst, p95)
+                worst = max(worst, (p95, url))
                 flag = "" if p95 < TARGET_P95_MS else "  over target"
                 print(f"  {(who + ' ' + url)[:76]:76s} {p50:8.1f} {p95:8.1f}{flag}")
+        print("\nafter new data (the memoised consumption forgotten before each call: the uncached cost)")
+        for calls in routes.values():
+            for who, url in calls:
+                if not url.startswith("/api/console/") or url.endswith("/config"):
+                    continue
+                samples = []
+                for _ in range(max(5, n // 3)):
+                    console_cache.clear()
+                    samples.append(call(client, url, headers[who]))
+                p50, p95 = percentiles(samples)
+                print(f"  {(who + ' ' + url)[:76]:76s} {p50:8.1f} {p95:8.1f}")
         sql, params = raw_reference(park, ids["park_id"])
         samples = []
         for _ in range(max(5, n // 3)):
@@ -141,9 +164,10 @@ def main() -> None:
             samples.append((time.perf_counter() - started) * 1000)
         p50, p95 = percentiles(samples)
         print(
-            f"{'(reference: park month-to-date kWh from raw readings, no rollups)':78s} {p50:8.1f} {p95:8.1f}"
+            f"{'(reference: the park month-to-date use from raw readings, no rollups)':78s} {p50:8.1f} {p95:8.1f}"
         )
-        print(f"worst route p95 {worst:.1f} ms: {'meets' if worst < TARGET_P95_MS else 'misses'} the target")
+        verdict = "meets" if worst[0] < TARGET_P95_MS else "misses"
+        print(f"worst route p95 {worst[0]:.1f} ms ({worst[1]}): {verdict} the target")
         park.close()
 
 

@@ -339,18 +339,22 @@ def test_consumption_with_closed_days_kept_equals_one_query_and_sees_late_data(s
                 assert split[k] == pytest.approx(v, rel=1e-9, abs=1e-6), k
         before, _ = both("total", ("park",))
         # late data in a closed day: the day rollup of one meter changes, and the total follows
-        row = park.store.query_rows(
-            """SELECT r.point_id, r.bucket, d.park_id FROM readings_1d r JOIN points p USING (point_id)
-               JOIN devices d USING (device_id)
-               WHERE p.energy_carrier = 'electricity' AND p.value_kind = 'cumulative'
-                 AND r.bucket >= ? AND r.bucket < ? ORDER BY 1, 2 LIMIT 1""",
-            [start, local_midnight(as_of)],
-        )[0]
-        with park.store.transaction() as con:
-            con.execute(
-                "UPDATE readings_1d SET delta = delta + 1000 WHERE point_id = ? AND bucket = ?",
-                [row["point_id"], row["bucket"]],
-            )
-        after, whole = both("total", ("park",))
-        key = (None, row["park_id"], "electricity")
-        assert after[key] == pytest.approx(before[key] + 1000) == pytest.approx(whole[key])
+        # late data in a closed day, then a new reading today: the day rollup of one meter changes,
+        # and the total follows
+        for lo, hi in ((start, local_midnight(as_of)), (local_midnight(as_of), end)):
+            row = park.store.query_rows(
+                """SELECT r.point_id, r.bucket, d.park_id FROM readings_1d r JOIN points p USING (point_id)
+                   JOIN devices d USING (device_id)
+                   WHERE p.energy_carrier = 'electricity' AND p.value_kind = 'cumulative'
+                     AND r.bucket >= ? AND r.bucket < ? ORDER BY 1, 2 LIMIT 1""",
+                [lo, hi],
+            )[0]
+            with park.store.transaction() as con:
+                con.execute(
+                    "UPDATE readings_1d SET delta = delta + 1000, n = n + 1 WHERE point_id = ? AND bucket = ?",
+                    [row["point_id"], row["bucket"]],
+                )
+            after, whole = both("total", ("park",))
+            key = (None, row["park_id"], "electricity")
+            assert after[key] == pytest.approx(before[key] + 1000) == pytest.approx(whole[key])
+            before = after

@@ -1,13 +1,15 @@
-"""Consumption for the console, with the closed days memoised per process.
+"""Consumption for the console, memoised per process while the day rollups it reads are unchanged.
 
 A console page asks for this month's (or this year's) consumption again and again, and almost all of
 it lies in days that are over. ``consumption_rows`` splits ``[start, end)`` at the Asia/Shanghai
-midnight of the latest reading: the days before it are computed once (``analytics.energy``) and kept
-while the ``readings_1d`` rollups of those days are unchanged — the key holds a fingerprint of them
-(rows, readings, an order-free digest of every row), so late data, an import or a rebuild recomputes them; the current day is
-always computed fresh. Both halves are added per period, dimension and carrier (consumption is
-additive; a rollover bridging midnight belongs to the day of the reading before it, as in
-``analytics.energy``). Entries are per store and per selection (the caller's scope is in the key).
+midnight of the latest reading and computes each half with ``analytics.energy``; each result is kept
+under a fingerprint of the ``readings_1d`` rows of its days (count, readings, an order-free digest of
+every row: hours and days are folded together, so a new reading, late data, an import or a rebuild
+changes it and the half is computed again). While a meter streams, only the current day is
+recomputed, once per fold, and the closed days are read from memory. The halves are added per
+period, dimension and carrier (consumption is additive; a rollover bridging midnight belongs to the
+day of the reading before it, as in ``analytics.energy``). Entries are per store and per selection
+(the caller's scope is in the key). ``clear`` empties them (benchmarks measure the uncached cost).
 """
 
 from __future__ import annotations
@@ -15,20 +17,19 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from parkbrain.analytics.console_parts import literal, local_midnight
 from parkbrain.analytics.energy import DIMENSIONS, Consumption, Selection, compute_consumption
 from parkbrain.store.base import Store
 
-#: Closed-day results kept per store (least recently used dropped first).
+T = TypeVar("T")
+#: Results kept per store (least recently used dropped first).
 CACHE_ENTRIES = 256
 
-_CACHES: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[Any, ...], Consumption]] = (
-    weakref.WeakKeyDictionary()
-)
+_CACHES: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[Any, ...], Any]] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
@@ -41,31 +42,55 @@ def consumption_rows(
     grain: str = "total",
     by: Sequence[str] = (),
 ) -> Consumption:
-    """``compute_consumption(store, selection, start, end, grain, by)``, its closed days memoised."""
+    """``compute_consumption(store, selection, start, end, grain, by)``, memoised in two halves: the
+    days before the day of ``as_of``, and from it on."""
     today = local_midnight(as_of)
     if not start < today < end:
-        return compute_consumption(store, selection, start, end, grain, by)
-    closed = _closed_days(store, selection, start, today, grain, tuple(by))
-    live = compute_consumption(store, selection, today, end, grain, by)
+        return Consumption(_merge(_memoised(store, selection, start, end, grain, tuple(by)).rows, [], by))
+    closed = _memoised(store, selection, start, today, grain, tuple(by))
+    live = _memoised(store, selection, today, end, grain, tuple(by))
     return Consumption(_merge(closed.rows, live.rows, by), closed.notes or live.notes)
 
 
-def _closed_days(
+def _memoised(
     store: Store, selection: Selection, start: datetime, end: datetime, grain: str, by: tuple[str, ...]
 ) -> Consumption:
-    params = tuple(tuple(v) if isinstance(v, list) else v for v in selection.params)
-    key = (selection.where_sql, params, start, end, grain, by, _fingerprint(store, start, end))
+    key = ("consumption", selection.where_sql, selection.params, grain, by)
+    return memoised(
+        store, key, start, end, lambda: compute_consumption(store, selection, start, end, grain, by)
+    )
+
+
+def memoised(
+    store: Store, key: tuple[Any, ...], start: datetime, end: datetime, compute: Callable[[], T]
+) -> T:
+    """``compute()`` — a read of the rollups of ``[start, end)`` — kept under ``key`` (which must name
+    everything else it depends on: the caller's scope too) while the day rollups of the window are
+    unchanged. The result is shared: callers must not change it."""
+    full = (*_hashable(key), start, end, _fingerprint(store, start, end))
     with _LOCK:
         cache = _CACHES.setdefault(store, OrderedDict())
-        if key in cache:
-            cache.move_to_end(key)
-            return cache[key]
-    result = compute_consumption(store, selection, start, end, grain, by)
+        if full in cache:
+            cache.move_to_end(full)
+            return cache[full]
+    result = compute()
     with _LOCK:
-        cache[key] = result
+        cache[full] = result
         while len(cache) > CACHE_ENTRIES:
             cache.popitem(last=False)
     return result
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_hashable(v) for v in value)
+    return value
+
+
+def clear() -> None:
+    """Forget every memoised result."""
+    with _LOCK:
+        _CACHES.clear()
 
 
 def _fingerprint(store: Store, start: datetime, end: datetime) -> tuple[Any, ...]:

@@ -200,9 +200,7 @@ def latest_aqi_by_park(
 ) -> dict[str, dict[str, Any]]:
     """Per park, its worst station's latest hourly AQI row (HJ 633) in the hours before ``as_of``."""
     end = as_of.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    result = compute_air_quality(
-        store, scope.points, park_id, end - timedelta(hours=AIR_NOW_HOURS), end, "1h"
-    )
+    result = _air_quality(store, scope, park_id, end - timedelta(hours=AIR_NOW_HOURS), end, "1h")
     latest: dict[str, dict[str, Any]] = {}
     for row in result["rows"]:  # ordered by station and time: the last rated row of each station wins
         if row.get("aqi") is not None:
@@ -212,6 +210,23 @@ def latest_aqi_by_park(
         if row["park_id"] not in worst or row["aqi"] > worst[row["park_id"]]["aqi"]:
             worst[row["park_id"]] = row
     return worst
+
+
+def _air_quality(
+    store: Store, scope: ConsoleScope, park_id: str | None, start: datetime, end: datetime, interval: str
+) -> dict[str, Any]:
+    """``aqi_compute.compute_air_quality`` (HJ 633), kept while the rollups of its window are unchanged
+    (the SO2 24-hour mean of the hourly report reads the day before too)."""
+    from parkbrain.analytics.console_cache import memoised
+
+    key = ("air", scope.points, park_id, interval)
+    return memoised(
+        store,
+        key,
+        start - timedelta(days=1),
+        end,
+        lambda: compute_air_quality(store, scope.points, park_id, start, end, interval),
+    )
 
 
 def air_now(row: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -231,7 +246,7 @@ def air_now(row: dict[str, Any] | None) -> dict[str, Any] | None:
 def air_days(store: Store, scope: ConsoleScope, park_id: str, as_of: datetime) -> list[dict[str, Any]]:
     """The last ``AIR_DAYS`` days of daily AQI of the park (its worst station each day)."""
     end = local_midnight(as_of, 1)
-    result = compute_air_quality(store, scope.points, park_id, end - timedelta(days=AIR_DAYS), end, "1d")
+    result = _air_quality(store, scope, park_id, end - timedelta(days=AIR_DAYS), end, "1d")
     days: dict[date, dict[str, Any]] = {}
     for row in result["rows"]:
         if row.get("aqi") is None:
