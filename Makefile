@@ -30,6 +30,7 @@ lint: $(STAMP)
 bench: $(STAMP)  ## benchmarks print their figure beside a reference measured in the same run
 	$(PY) benchmarks/bench_demo.py
 	$(PY) benchmarks/bench_api.py
+	$(PY) benchmarks/bench_console.py
 	$(PY) benchmarks/bench_import.py
 	$(VENV)/bin/parkbrain bench telemetry
 	$(VENV)/bin/parkbrain bench skab
