@@ -34,6 +34,7 @@ bench: $(STAMP)  ## benchmarks print their figure beside a reference measured in
 	$(PY) benchmarks/bench_import.py
 	$(VENV)/bin/parkbrain bench telemetry
 	$(VENV)/bin/parkbrain bench skab
+	$(VENV)/bin/parkbrain bench forecast
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache artifacts

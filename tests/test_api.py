@@ -486,6 +486,10 @@ PUBLIC_ROUTES = {
     "/api/carbon/parks": "get",
     "/api/reports": "get",
     "/api/reports/download": "get",
+    # equipment health and forecasting (routes_health)
+    "/api/detect": "post",
+    "/api/devices/{device_id}/health": "get",
+    "/api/points/{point_id}/forecast": "get",
 }
 LOCAL_ROUTES = {"/api/local/sql": "post", "/api/local/info": "get", "/api/local/call/{op}": "post"}
 

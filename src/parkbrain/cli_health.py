@@ -15,7 +15,16 @@ from pathlib import Path
 
 import click
 
-from parkbrain.cli import bench, cli, user_errors
+from parkbrain.cli import (
+    DB_OPTION,
+    FORMAT_OPTION,
+    _admin,
+    _json_default,
+    _print_rows,
+    bench,
+    cli,
+    user_errors,
+)
 from parkbrain.errors import NotFound
 
 
@@ -76,3 +85,105 @@ def detect(files: tuple[str, ...], train_rows: int, fmt: str) -> None:
     writer.writerow(["file", "row", "score", "anomaly"])
     for frame in results:
         writer.writerows(frame[["file", "row", "score", "anomaly"]].itertuples(index=False))
+
+
+@bench.command("forecast")
+@click.option(
+    "--data", "data", default=None, type=click.Path(file_okay=False), help="The steel-industry-energy folder."
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@user_errors
+def bench_forecast(data: str | None, fmt: str) -> None:
+    """Day-ahead 15-min forecast of the steel plant (rolling origin): MASE beside the seasonal-naive forecast."""
+    from parkbrain.analytics.forecast_bench import compute_forecast_bench, forecast_lines, forecast_report
+
+    result = compute_forecast_bench(_shared("steel-industry-energy", data))
+    if fmt == "json":
+        click.echo(json.dumps(forecast_report(result), ensure_ascii=False, indent=2))
+    else:
+        click.echo("\n".join(forecast_lines(result)))
+
+
+@cli.command()
+@click.argument("point_id")
+@click.option("--interval", type=click.Choice(["15m", "1h", "1d"]), default="15m", show_default=True)
+@click.option(
+    "--horizon-days", default=1, show_default=True, type=click.IntRange(1, 31), help="Whole days ahead."
+)
+@click.option(
+    "--holidays",
+    type=click.Choice(["cn", "none"]),
+    default="cn",
+    show_default=True,
+    help="Chinese public holidays and make-up workdays as day types, or weekdays only.",
+)
+@DB_OPTION
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@user_errors
+def forecast(point_id: str, interval: str, horizon_days: int, holidays: str, db: str, fmt: str) -> None:
+    """Forecast a point's next days (consumption of energy points, the mean of others) with lower/upper bounds."""
+    result = _admin(
+        db,
+        "forecast_point",
+        point_id=point_id,
+        interval=interval,
+        horizon_days=horizon_days,
+        holidays=holidays,
+    )
+    if fmt == "json":
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=_json_default))
+        return
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["point_id", "ts", "forecast", "lower", "upper"])
+    writer.writerows([point_id, r["ts"], r["forecast"], r["lower"], r["upper"]] for r in result["rows"])
+
+
+@cli.group()
+def equipment() -> None:
+    """Equipment health (设备健康): anomaly episodes with fault hints, and the alerts they raise."""
+
+
+@equipment.command("health")
+@click.argument("device_id")
+@click.option(
+    "--since", default=None, help="Start (ISO date or time; naive = Asia/Shanghai; default 30 days back)."
+)
+@click.option("--until", default=None, help="End, exclusive (default: the next full hour).")
+@DB_OPTION
+@FORMAT_OPTION
+@user_errors
+def equipment_health(device_id: str, since: str | None, until: str | None, db: str, fmt: str) -> None:
+    """Anomaly episodes of a device's sensors with the sensors that contributed most (nothing written)."""
+    result = _admin(db, "device_health", device_id=device_id, start=since, end=until)
+    rows = [
+        {**e, "top_sensors": ", ".join(f"{t['quantity']} {t['contribution']:.0%}" for t in e["top_sensors"])}
+        for e in result["episodes"]
+    ]
+    if fmt == "json":
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=_json_default))
+    else:
+        _print_rows(rows, ["start", "end", "rows", "max_score", "top_sensors"], fmt)
+
+
+@equipment.command("alerts")
+@click.option("--park", "park_id", default=None, help="One park (default: every park in scope).")
+@click.option("--device", "device_id", default=None, help="One device.")
+@click.option(
+    "--since", default=None, help="Start (ISO date or time; naive = Asia/Shanghai; default 30 days back)."
+)
+@click.option("--until", default=None, help="End, exclusive (default: the next full hour).")
+@DB_OPTION
+@FORMAT_OPTION
+@user_errors
+def equipment_alerts(
+    park_id: str | None, device_id: str | None, since: str | None, until: str | None, db: str, fmt: str
+) -> None:
+    """Check pumps, motors, fans and compressors and write equipment_anomaly alerts (re-running adds nothing)."""
+    result = _admin(db, "equipment_alerts", park_id=park_id, device_id=device_id, start=since, end=until)
+    _print_rows(result["alerts"], ["ts", "device_id", "severity", "message"], fmt)
+    if fmt == "table":
+        click.echo(
+            f"{len(result['devices'])} devices checked: {result['opened']} opened, {result['updated']} updated, "
+            f"{result['unchanged']} unchanged",
+            err=True,
+        )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from parkbrain.errors import Forbidden, InvalidInput, NotFound, QueryError
-from parkbrain.facets import AirFacet, ConsoleFacet, EnergyFacet, OperationsFacet
+from parkbrain.facets import AirFacet, ConsoleFacet, EnergyFacet, HealthFacet, OperationsFacet
 from parkbrain.space import (
     SYSTEM,
     Accounts,
@@ -66,7 +66,7 @@ class TableInfo:
     rows: int
 
 
-class Park(EnergyFacet, AirFacet, OperationsFacet, ConsoleFacet):
+class Park(EnergyFacet, AirFacet, OperationsFacet, ConsoleFacet, HealthFacet):
     """A park data space: a province of parks, their enterprises, devices, points and readings.
 
     ``Park(memory=True)`` is an empty in-memory park (tests); ``Park.open(path)`` opens or creates

@@ -13,6 +13,7 @@ from parkbrain.core import Park
 from parkbrain.errors import InvalidInput
 from parkbrain.facets.air import AIR_OPS, AIR_WRITES
 from parkbrain.facets.energy import ENERGY_OPS, ENERGY_WRITES
+from parkbrain.facets.health import HEALTH_OPS, HEALTH_WRITES
 from parkbrain.facets.operations import OPERATIONS_OPS, OPERATIONS_WRITES
 
 
@@ -51,6 +52,7 @@ OPS: dict[str, Callable[..., Any]] = {
     **OPERATIONS_OPS,
     **AIR_OPS,
     **ENERGY_OPS,
+    **HEALTH_OPS,
 }
 
 #: Operations that write (the CLI opens the file read-write for these).
@@ -67,6 +69,7 @@ WRITES = frozenset(
         *OPERATIONS_WRITES,
         *AIR_WRITES,
         *ENERGY_WRITES,
+        *HEALTH_WRITES,
     }
 )
 

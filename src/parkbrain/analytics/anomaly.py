@@ -150,6 +150,26 @@ def score_rows(detector: Detector, x: np.ndarray) -> Scores:
     return Scores(score, score > 1.0, contrib, detector.sensors)
 
 
+def segment_starts(ts: pd.DatetimeIndex, gap_factor: float = 10.0) -> list[int]:
+    """Row numbers where a new run of readings starts: after a gap over ``gap_factor`` × the median step."""
+    if len(ts) < 3:
+        return [0]
+    steps = np.diff(ts.asi8)
+    return [0, *(np.flatnonzero(steps > gap_factor * np.median(steps)) + 1).tolist()]
+
+
+def score_segments(detector: Detector, x: np.ndarray, starts: list[int]) -> Scores:
+    """Score separate runs of readings (e.g. the days a test bed ran) with one model: the slow-sensor
+    changes and the smoothing start afresh at each run."""
+    parts = [score_rows(detector, x[a:b]) for a, b in zip(starts, [*starts[1:], len(x)]) if b > a]
+    return Scores(
+        np.concatenate([p.score for p in parts]),
+        np.concatenate([p.anomaly for p in parts]),
+        np.concatenate([p.contrib for p in parts]),
+        detector.sensors,
+    )
+
+
 def compute_anomaly_scores(
     frame: pd.DataFrame,
     params: DetectorParams = DEFAULT_PARAMS,

@@ -9,6 +9,7 @@ build one object. A facet computes through ``analytics/`` (``compute_*``) and ne
 from parkbrain.facets.air import AirFacet
 from parkbrain.facets.console import ConsoleFacet
 from parkbrain.facets.energy import EnergyFacet
+from parkbrain.facets.health import HealthFacet
 from parkbrain.facets.operations import OperationsFacet
 
-__all__ = ["AirFacet", "ConsoleFacet", "EnergyFacet", "OperationsFacet"]
+__all__ = ["AirFacet", "ConsoleFacet", "EnergyFacet", "HealthFacet", "OperationsFacet"]

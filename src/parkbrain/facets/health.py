@@ -1,0 +1,171 @@
+"""Park methods for equipment health and forecasting (mixed into ``core.Park``).
+
+Reads go through the caller's scope (``self.scope.points``); writing alerts needs the ``quality``
+permission and, for park roles, their own park. Computations are in ``analytics.anomaly*`` and
+``analytics.forecast*``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+#: Device kinds whose instant points are checked by ``compute_equipment_alerts`` (rotating equipment).
+EQUIPMENT_KINDS = ("Pump", "Motor", "Fan", "Compressor")
+HEALTH_DAYS = 30
+MAX_SENSORS = 64
+FORECAST_HISTORY_DAYS = {"15m": 120, "1h": 120, "1d": 400}
+SLOTS = {"15m": timedelta(minutes=15), "1h": timedelta(hours=1), "1d": timedelta(days=1)}
+
+
+def _window(start: Any, end: Any, days: int) -> tuple[datetime, datetime]:
+    from parkbrain.facets.air import _window as air_window
+
+    return air_window(start, end, days)
+
+
+class HealthFacet:
+    """Equipment anomaly detection with fault hints, and load forecasts, of ``Park``."""
+
+    def detect_rows(self, rows: Sequence[Mapping[str, Any]], train_rows: int = 400) -> list[dict[str, Any]]:
+        """Score rows of sensor values (``{sensor: number}``, time order; the first ``train_rows`` are
+        taken as normal): per row ``row``, ``score``, ``anomaly`` (0/1), ``top_sensors``."""
+        import pandas as pd
+
+        from parkbrain.analytics.anomaly import compute_anomaly_scores
+        from parkbrain.errors import InvalidInput
+
+        self.require("read")
+        if not rows:
+            raise InvalidInput("rows: expected at least one row of sensor values")
+        names = [
+            str(k) for k in rows[0] if str(k) not in ("ts", "time", "datetime", "anomaly", "changepoint")
+        ]
+        if not 2 <= len(names) <= MAX_SENSORS:
+            raise InvalidInput(
+                f"rows[0]: {len(names)} sensors; expected 2 to {MAX_SENSORS} sensor values a row"
+            )
+        data = {}
+        for name in names:
+            try:
+                data[name] = [float(r[name]) for r in rows]
+            except (KeyError, TypeError, ValueError):
+                bad = next(i for i, r in enumerate(rows) if not _is_number(r.get(name)))
+                raise InvalidInput(
+                    f"rows[{bad}].{name}: expected a number; got {rows[bad].get(name)!r}"
+                ) from None
+        scored = compute_anomaly_scores(pd.DataFrame(data), train_rows=train_rows, source="rows")
+        return scored.to_dict(orient="records")
+
+    def device_health(
+        self, device_id: str, start: datetime | str | None = None, end: datetime | str | None = None
+    ) -> dict[str, Any]:
+        """Anomaly episodes of a device's instant points in the window (default: the last 30 days), each with
+        the sensors that contributed most; nothing is written."""
+        from parkbrain.analytics.anomaly_devices import compute_device_health
+
+        self.require("read")
+        start_t, end_t = _window(start, end, HEALTH_DAYS)
+        result = compute_device_health(self.store, self.scope.points("p", "d"), device_id, start_t, end_t)
+        result.pop("alerts")
+        return {"start": start_t.isoformat(), "end": end_t.isoformat(), **result}
+
+    def compute_equipment_alerts(
+        self,
+        park_id: str | None = None,
+        device_id: str | None = None,
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
+    ) -> dict[str, Any]:
+        """Check the rotating equipment (pumps, motors, fans, compressors) of one park (park roles: their
+        own) or one device, and write an ``equipment_anomaly`` alert per anomaly episode with its fault
+        hint; re-running adds nothing. Returns the alerts and counts (opened, updated, unchanged)."""
+        from parkbrain.analytics.anomaly_devices import compute_device_health, write_equipment_alerts
+
+        self.require("quality")
+        park_id = self._own_park(park_id, "evaluates alerts of")
+        start_t, end_t = _window(start, end, HEALTH_DAYS)
+        devices = self._equipment(park_id, device_id)
+        alerts, checked = [], []
+        for dev in devices:
+            result = compute_device_health(self.store, self.scope.points("p", "d"), dev, start_t, end_t)
+            alerts += result["alerts"]
+            checked.append(dev)
+        counts = write_equipment_alerts(self.store, alerts)
+        self.audit.record(
+            self.principal, "alerts.equipment", park_id or device_id or "all", park_id=park_id, detail=counts
+        )
+        return {"devices": checked, "alerts": alerts, **counts}
+
+    def _equipment(self, park_id: str | None, device_id: str | None) -> list[str]:
+        from parkbrain.space.scope import where
+
+        filters = [
+            self.scope.points("p", "d"),
+            ("list_contains(?::VARCHAR[], d.kind)", [list(EQUIPMENT_KINDS)]),
+            ("p.value_kind = 'instant'", []),
+        ]
+        if park_id is not None:
+            filters.append(("d.park_id = ?", [park_id]))
+        if device_id is not None:
+            filters.append(("d.device_id = ?", [device_id]))
+        where_sql, params = where(*filters)
+        rows = self.store.query_rows(
+            "SELECT d.device_id FROM points p JOIN devices d USING (device_id) "
+            f"{where_sql} GROUP BY d.device_id HAVING count(*) >= 2 ORDER BY d.device_id",
+            params,
+        )
+        if device_id is not None and not rows:
+            from parkbrain.errors import NotFound
+
+            raise NotFound(f"no equipment device {device_id!r} ({', '.join(EQUIPMENT_KINDS)}) in your scope")
+        return [r["device_id"] for r in rows]
+
+    def forecast_point(
+        self, point_id: str, interval: str = "15m", horizon_days: int = 1, holidays: str = "cn"
+    ) -> dict[str, Any]:
+        """Forecast a point's next ``horizon_days`` whole days at ``interval`` (15m, 1h, 1d) with an interval,
+        from its rollups: energy points forecast their consumption, others their mean value."""
+        from dataclasses import replace
+
+        from parkbrain.analytics.forecast import DEFAULT_PARAMS, compute_forecast, series_from_readings
+        from parkbrain.errors import InvalidInput
+
+        if interval not in SLOTS:
+            raise InvalidInput(f"interval {interval!r}: expected one of {', '.join(SLOTS)}")
+        readings = self.readings(point_id, interval=interval)
+        end = readings.end
+        readings = self.readings(
+            point_id, end - timedelta(days=FORECAST_HISTORY_DAYS[interval]), end, interval
+        )
+        series = series_from_readings(readings.table, readings.point["value_kind"])
+        params = replace(DEFAULT_PARAMS, holidays=holidays)
+        frame = compute_forecast(series, SLOTS[interval], horizon_days, params)
+        return {
+            "point_id": point_id,
+            "interval": interval,
+            "horizon_days": horizon_days,
+            "value": "consumption" if readings.point["value_kind"] != "instant" else "mean",
+            "unit": readings.point["unit"],
+            "interval_coverage_nominal": params.interval,
+            "rows": frame.to_dict(orient="records"),
+        }
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+#: Operations the CLI runs through ``localops`` (on the file, or through the server that holds it).
+HEALTH_OPS = {
+    "device_health": lambda park, **kw: park.device_health(**kw),
+    "equipment_alerts": lambda park, **kw: park.compute_equipment_alerts(**kw),
+    "forecast_point": lambda park, **kw: park.forecast_point(**kw),
+}
+#: Those of them that write.
+HEALTH_WRITES = frozenset({"equipment_alerts"})
