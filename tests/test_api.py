@@ -490,6 +490,11 @@ PUBLIC_ROUTES = {
     "/api/detect": "post",
     "/api/devices/{device_id}/health": "get",
     "/api/points/{point_id}/forecast": "get",
+    # the web console's JSON (routes_console)
+    "/api/console/province": "get",
+    "/api/console/parks/{park_id}": "get",
+    "/api/console/enterprises/{enterprise_id}": "get",
+    "/api/console/config": "get",
 }
 LOCAL_ROUTES = {"/api/local/sql": "post", "/api/local/info": "get", "/api/local/call/{op}": "post"}
 
