@@ -181,6 +181,11 @@ def test_click_from_province_to_park_to_enterprise(signed_in, console_url):
     page.wait_for_timeout(800)
     for chart in ("#carrier-chart", "#monthly-chart", "#trend-chart"):
         assert page.evaluate(_PAINTED, chart) > 1000, chart
+    trend = page.evaluate(
+        "() => echarts.getInstanceByDom(document.querySelector('#trend-chart')).getOption().series"
+        ".map(s => [s.name, s.data.length])"
+    )
+    assert trend[0][1] > 24 and trend[-1] == ["预测", 24]  # 7 days of hourly means, then tomorrow's forecast
     assert page.locator("#meters tbody tr").count() >= 1
     _shot(page, "04-enterprise")
     assert errors == []

@@ -109,6 +109,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "monthly": ("近12个月能耗与碳排放", "Energy and carbon, last 12 months"),
     "trend": ("趋势", "Trend"),
     "trend_point": ("选择测点", "Point"),
+    "forecast": ("预测", "Forecast"),
+    "forecast_band": ("预测区间", "Forecast interval"),
     "range": ("时间范围", "Range"),
     "range_1d": ("1天", "1 day"),
     "range_7d": ("7天", "7 days"),

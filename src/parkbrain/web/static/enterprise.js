@@ -100,20 +100,46 @@
       const data = await PB.api(url);
       const cumulative = data.value_kind === "cumulative";
       const rows = data.readings.map((r) => [r.ts, cumulative ? r.delta : r.value]);
+      const ahead = await forecast(point, data.interval);
       trend.chart = trend.chart || PB.chart("#trend-chart");
       trend.chart.setOption({
         color: ["#1456b8"],
         tooltip: { trigger: "axis", valueFormatter: (v) => PB.num(v) + " " + data.unit },
+        legend: { top: 0, data: [PB.quantityLabel(point.quantity), ...(ahead.length ? [tr("forecast"), bandName(ahead)] : [])] },
         grid: { left: 12, right: 24, top: 30, bottom: 56, containLabel: true },
         xAxis: { type: "time", axisLabel: { formatter: (v) => PB.time(new Date(v).toISOString()).replace(/^\d{4}[\/-]/, "") , hideOverlap: true } },
         yAxis: { type: "value", name: PB.quantityLabel(data.quantity) + " (" + data.unit + (cumulative ? " / " + data.interval : "") + ")", nameTextStyle: { align: "left" } },
         dataZoom: [{ type: "inside" }, { type: "slider", bottom: 12 }],
-        series: [{ type: cumulative ? "bar" : "line", showSymbol: false, name: PB.quantityLabel(point.quantity), data: rows, areaStyle: cumulative ? undefined : { opacity: 0.08 } }],
+        series: [{ type: cumulative ? "bar" : "line", showSymbol: false, name: PB.quantityLabel(point.quantity), data: rows, areaStyle: cumulative ? undefined : { opacity: 0.08 } },
+          ...forecastSeries(ahead)],
       }, true);
     } catch (error) {
       PB.fail("#trend-chart", error);
       trend.chart = null;
     }
+  }
+
+  /** The next day's forecast of the point (GET /api/points/{id}/forecast), or none when it has too little history. */
+  async function forecast(point, interval) {
+    const step = ["15m", "1h", "1d"].includes(interval) ? interval : "1h";
+    try {
+      const result = await PB.api("/api/points/" + encodeURIComponent(point.point_id) + "/forecast?horizon_days=1&interval=" + step);
+      return result.rows.map((r) => Object.assign({ coverage: result.interval_coverage_nominal }, r));
+    } catch (_) {
+      return [];
+    }
+  }
+
+  const bandName = (rows) => tr("forecast_band") + (rows.length && rows[0].coverage ? " " + Math.round(rows[0].coverage * 100) + "%" : "");
+
+  function forecastSeries(rows) {
+    if (!rows.length) return [];
+    const band = { type: "line", stack: "band", showSymbol: false, lineStyle: { opacity: 0 }, tooltip: { show: false } };
+    return [
+      Object.assign({ name: "lower", data: rows.map((r) => [r.ts, r.lower]) }, band),
+      Object.assign({ name: bandName(rows), data: rows.map((r) => [r.ts, r.upper - r.lower]), areaStyle: { color: "rgba(250,140,22,0.2)" }, itemStyle: { color: "rgba(250,140,22,0.5)" } }, band),
+      { name: tr("forecast"), type: "line", showSymbol: false, data: rows.map((r) => [r.ts, r.forecast]), lineStyle: { type: "dashed", width: 2 }, itemStyle: { color: "#fa8c16" } },
+    ];
   }
 
   async function refreshAlerts() {
