@@ -45,7 +45,8 @@ def call(client: TestClient, url: str, headers: dict[str, str]) -> float:
 
 
 def pages(park: Park) -> tuple[dict[str, list[tuple[str, str]]], dict[str, str]]:
-    """The console's pages, each as (who, url) calls, and the park the bench looks at."""
+    """The console's pages, each as the (who, url) calls its scripts make (``web/static/*.js``), and
+    the park and enterprise the bench looks at."""
     q = park.store.query_rows
     ent = q(
         """SELECT e.enterprise_id, e.park_id, p.point_id FROM enterprises e
@@ -54,30 +55,37 @@ def pages(park: Park) -> tuple[dict[str, list[tuple[str, str]]], dict[str, str]]
     )[0]
     park_id = ent["park_id"]
     point = ent["point_id"]
+    common = ["/api/auth/me", "/api/console/config", "/api/air/standards"]
     return {
         "province": [
+            *(("province", u) for u in common),
             ("province", "/api/console/province?layer=energy"),
             ("province", "/api/console/province?layer=aqi"),
             ("province", "/api/regions?level=prefecture&geometry=true"),
-            ("province", "/api/console/config"),
-            ("province", "/api/auth/me"),
+            ("province", "/api/parks"),
+            ("province", "/api/alerts?status=open&limit=8"),
         ],
         "park": [
+            *(("park", u) for u in common),
             ("park", f"/api/console/parks/{park_id}"),
-            ("park", "/api/auth/me"),
+            ("park", f"/api/alerts?status=open&limit=50&park_id={park_id}"),
         ],
         "enterprise": [
+            *(("enterprise", u) for u in common[:2]),
             ("enterprise", f"/api/console/enterprises/{ent['enterprise_id']}"),
-            ("enterprise", f"/api/points/{point}/readings?interval=1h"),
-            ("enterprise", "/api/auth/me"),
+            ("enterprise", f"/api/parks/{park_id}"),
+            ("enterprise", f"/api/points/{point}/readings?interval=auto"),
+            ("enterprise", f"/api/points/{point}/forecast?horizon_days=1&interval=1h"),
         ],
         "alerts": [
+            ("park", "/api/parks"),
             ("park", f"/api/alerts?park_id={park_id}&status=open"),
             ("park", f"/api/alerts?park_id={park_id}"),
         ],
         "data": [
-            ("park", f"/api/quality?park_id={park_id}"),
-            ("park", "/api/imports"),
+            ("park", "/api/imports?limit=50"),
+            ("park", "/api/quality"),
+            ("park", "/api/parks"),
         ],
     }, {"park_id": park_id, "enterprise_id": ent["enterprise_id"]}
 
