@@ -66,7 +66,11 @@ def day_types(days: list[date], holidays: str = "none") -> np.ndarray:
 
         for i, d in enumerate(days):
             with contextlib.suppress(NotImplementedError):  # a year it does not cover: weekdays only
-                types[i] = WORKDAY if chinese_calendar.is_workday(d) else max(types[i], SUNDAY_OR_HOLIDAY)
+                holiday_name = chinese_calendar.get_holiday_detail(d)[1]
+                if chinese_calendar.is_workday(d):
+                    types[i] = WORKDAY
+                elif holiday_name is not None:  # a statutory holiday (a Saturday in it too)
+                    types[i] = SUNDAY_OR_HOLIDAY
     return types
 
 

@@ -19,7 +19,8 @@ TARGET_MASE = 0.80
 
 
 def read_steel(data_dir: str | Path) -> pd.Series:
-    """kWh per 15 min indexed by interval start (the file's `date` is the interval's end, day first)."""
+    """kWh per 15 min indexed by interval start (the file's `date` is the interval's end, day first;
+    its 00:00 rows close the day they are dated, e.g. ``31/05/2018 00:00`` is 1 June 00:00)."""
     path = Path(data_dir) / STEEL_FILE
     if not path.is_file():
         raise NotFound(f"{path}: not found; pass --data DIR pointing at the steel-industry-energy folder")
@@ -28,6 +29,9 @@ def read_steel(data_dir: str | Path) -> pd.Series:
         ends = pd.to_datetime(frame["date"], format="%d/%m/%Y %H:%M")
     except ValueError as exc:
         raise BadFile(str(path), str(exc), field="date", expected="dd/mm/YYYY HH:MM") from None
+    # the file writes the midnight that ends a day as 00:00 of that same day (24:00): move it a day on
+    midnight = (ends.dt.hour == 0) & (ends.dt.minute == 0)
+    ends = ends + pd.to_timedelta(midnight.astype(int), unit="D")
     return pd.Series(frame["Usage_kWh"].to_numpy(dtype=float), index=ends - SLOT, name="kWh")
 
 
