@@ -32,6 +32,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 USER, PASSWORD = "console.admin", "a console test password"
+ENTERPRISE_USER, ENTERPRISE = "console.enterprise", "asean-etdz-e001"
 SHOTS = ARTIFACTS / "screenshots"
 TIMEOUT_MS = 60_000
 
@@ -62,6 +63,7 @@ def console_url(small_demo_file: Path, tmp_path_factory: pytest.TempPathFactory)
     db = copy_db(small_demo_file, tmp_path_factory.mktemp("console"))
     park = Park.open(db)
     park.create_user(USER, "province_admin", password=PASSWORD)
+    park.create_user(ENTERPRISE_USER, "enterprise", password=PASSWORD, enterprise_id=ENTERPRISE)
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(park), host="127.0.0.1", port=port, log_level="warning")
@@ -109,7 +111,7 @@ def signed_in(browser, console_url):
 
 def _shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(600)  # let chart animations finish before the picture
+    page.wait_for_timeout(1200)  # let chart animations (1 s) finish before the picture
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     assert path.stat().st_size > 20_000  # a blank page compresses to a few kB
@@ -262,3 +264,24 @@ def test_data_view_imports_a_file_and_the_big_screen(signed_in, console_url, tmp
     screen.wait_for_selector("#screen-alerts li")
     _shot(screen, "09-screen")
     screen.close()
+
+
+def test_an_enterprise_user_sees_only_its_own(browser, console_url):
+    context = browser.new_context(viewport={"width": 1600, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(console_url + "/login?next=/console")
+    page.fill("#u", ENTERPRISE_USER)
+    page.fill("#p", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-loaded='energy']")
+    assert page.locator("path.park-marker").count() == 1  # its own park only
+    assert page.locator("#ranking li").count() == 1
+    assert ENTERPRISE in page.locator("#user").inner_text()
+    page.goto(f"{console_url}/console/enterprises/{ENTERPRISE}")
+    page.wait_for_selector("body[data-loaded='enterprise']")
+    _shot(page, "10-enterprise-user")
+    page.goto(f"{console_url}/console/enterprises/asean-etdz-e002")  # a neighbour: not found for this user
+    page.wait_for_selector("#ent-meta .error")
+    assert "404" in page.locator("#ent-meta").inner_text()
+    context.close()

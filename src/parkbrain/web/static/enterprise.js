@@ -81,12 +81,12 @@
     select.replaceChildren(...trend.points.map((p) => el("option", { value: p.point_id }, p.device + " · " + PB.quantityLabel(p.quantity) + " (" + p.unit + ")")));
     select.addEventListener("change", () => drawTrend());
     const preferred = trend.points.find((p) => p.quantity === "active_power") || trend.points.find((p) => p.quantity === "electric_energy") || trend.points[0];
-    if (preferred) selectPoint(preferred.point_id);
+    return preferred ? selectPoint(preferred.point_id) : null;
   }
 
   function selectPoint(pointId) {
     $("#trend-point").value = pointId;
-    drawTrend();
+    return drawTrend();
   }
 
   async function drawTrend() {
@@ -159,8 +159,8 @@
       header(data);
       consumption(data.consumption);
       monthly(data.monthly);
-      meters(data.meters);
       PB.alertTable($("#alerts"), data.alerts, refreshAlerts);
+      await meters(data.meters);
       document.body.dataset.loaded = "enterprise";
     } catch (error) {
       PB.fail("#ent-meta", error);
