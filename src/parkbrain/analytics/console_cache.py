@@ -26,6 +26,8 @@ from parkbrain.analytics.energy import DIMENSIONS, Consumption, Selection, compu
 from parkbrain.store.base import Store
 
 T = TypeVar("T")
+#: The points whose readings consumption reads (a predicate over ``point_id``).
+ENERGY_POINTS = "point_id IN (SELECT point_id FROM points WHERE energy_carrier IS NOT NULL)"
 #: Results kept per store (least recently used dropped first).
 CACHE_ENTRIES = 256
 
@@ -62,12 +64,18 @@ def _memoised(
 
 
 def memoised(
-    store: Store, key: tuple[Any, ...], start: datetime, end: datetime, compute: Callable[[], T]
+    store: Store,
+    key: tuple[Any, ...],
+    start: datetime,
+    end: datetime,
+    compute: Callable[[], T],
+    points: str = "TRUE",
 ) -> T:
     """``compute()`` — a read of the rollups of ``[start, end)`` — kept under ``key`` (which must name
     everything else it depends on: the caller's scope too) while the day rollups of the window are
-    unchanged. The result is shared: callers must not change it."""
-    full = (*_hashable(key), start, end, _fingerprint(store, start, end))
+    unchanged, those of the points ``points`` admits (SQL over ``point_id``, no parameters: readings
+    of other points do not matter to it). The result is shared: callers must not change it."""
+    full = (*_hashable(key), points, start, end, _fingerprint(store, start, end, points))
     with _LOCK:
         cache = _CACHES.setdefault(store, OrderedDict())
         if full in cache:
@@ -93,14 +101,14 @@ def clear() -> None:
         _CACHES.clear()
 
 
-def _fingerprint(store: Store, start: datetime, end: datetime) -> tuple[Any, ...]:
+def _fingerprint(store: Store, start: datetime, end: datetime, points: str = "TRUE") -> tuple[Any, ...]:
     """What the day rollups of ``[start - 1 day, end)`` hold (a register reset is found from the
     day before the window): any reading added, changed or removed changes it."""
     row = store.query_rows(
         f"""SELECT count(*) AS buckets, sum(n) AS n,
                    bit_xor(hash(point_id, bucket, n, sum, delta, first, last)) AS digest
             FROM readings_1d
-            WHERE bucket >= {literal(start - timedelta(days=1))} AND bucket < {literal(end)}"""
+            WHERE bucket >= {literal(start - timedelta(days=1))} AND bucket < {literal(end)} AND ({points})"""
     )[0]
     return tuple(row.values())
 

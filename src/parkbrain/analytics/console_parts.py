@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from parkbrain.analytics.aqi_compute import compute_air_quality
+from parkbrain.analytics.aqi_compute import AIR_QUANTITIES, compute_air_quality
 from parkbrain.model.tables import SEVERITIES
 from parkbrain.model.timeutil import PARK_TZ, now_utc
 from parkbrain.model.units import UnitError, conversion
@@ -25,6 +25,10 @@ LOAD_UNIT = "kW"
 AIR_NOW_HOURS = 6
 #: Days of daily AQI on the park page.
 AIR_DAYS = 7
+#: The points whose readings AQI reads (a predicate over ``point_id``; the quantities are constants).
+AIR_POINTS = "point_id IN (SELECT point_id FROM points WHERE quantity IN ({}))".format(
+    ", ".join(f"'{q}'" for q in AIR_QUANTITIES)
+)
 
 
 @dataclass(frozen=True)
@@ -226,6 +230,7 @@ def _air_quality(
         start - timedelta(days=1),
         end,
         lambda: compute_air_quality(store, scope.points, park_id, start, end, interval),
+        AIR_POINTS,
     )
 
 
