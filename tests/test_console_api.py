@@ -358,3 +358,8 @@ def test_consumption_with_closed_days_kept_equals_one_query_and_sees_late_data(s
             key = (None, row["park_id"], "electricity")
             assert after[key] == pytest.approx(before[key] + 1000) == pytest.approx(whole[key])
             before = after
+        # the register changes (a meter is no longer an energy meter): recomputed too
+        with park.store.transaction() as con:
+            con.execute("UPDATE points SET energy_carrier = NULL WHERE point_id = ?", [row["point_id"]])
+        after, whole = both("total", ("park",))
+        assert after == pytest.approx(whole) and after[key] < before[key]

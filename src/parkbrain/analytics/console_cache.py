@@ -103,14 +103,23 @@ def clear() -> None:
 
 def _fingerprint(store: Store, start: datetime, end: datetime, points: str = "TRUE") -> tuple[Any, ...]:
     """What the day rollups of ``[start - 1 day, end)`` hold (a register reset is found from the
-    day before the window): any reading added, changed or removed changes it."""
+    day before the window): any reading added, changed or removed changes it; and the register of
+    points, devices and parks (a meter's unit or carrier, a device's enterprise, a park's region)."""
     row = store.query_rows(
         f"""SELECT count(*) AS buckets, sum(n) AS n,
-                   bit_xor(hash(point_id, bucket, n, sum, delta, first, last)) AS digest
+                   bit_xor(hash(point_id, bucket, n, sum, delta, first, last)) AS digest,
+                   {_REGISTER}
             FROM readings_1d
             WHERE bucket >= {literal(start - timedelta(days=1))} AND bucket < {literal(end)} AND ({points})"""
     )[0]
     return tuple(row.values())
+
+
+_REGISTER = """(SELECT bit_xor(hash(point_id, device_id, quantity, unit, value_kind, energy_carrier))
+        FROM points) AS points_digest,
+    (SELECT bit_xor(hash(device_id, park_id, enterprise_id, building_id)) FROM devices) AS devices_digest,
+    (SELECT bit_xor(hash(enterprise_id, park_id, building_id)) FROM enterprises) AS enterprises_digest,
+    (SELECT bit_xor(hash(park_id, region_code)) FROM parks) AS parks_digest"""
 
 
 def _merge(a: list[dict[str, Any]], b: list[dict[str, Any]], by: Sequence[str]) -> list[dict[str, Any]]:
