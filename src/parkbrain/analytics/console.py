@@ -5,6 +5,7 @@ Nothing here re-derives a number another module owns: consumption, tce (GB/T 258
 (HJ 633) from ``analytics.aqi_compute``; the load curve from ``readings_15m`` (``console_parts``).
 The period is this month so far (Asia/Shanghai), through the day of the latest reading the caller
 may see. The caller's scope arrives as SQL predicates (``ConsoleScope``) and an energy ``Selection``.
+Consumption and AQI are memoised while the day rollups they read are unchanged (``console_cache``).
 
 Aggregates over several parks (the province KPIs, a prefecture's value) add the parks' energy and
 carbon, and take the worst (highest) AQI: a park's AQI is that of its worst station's latest hour.
