@@ -20,6 +20,7 @@ from parkbrain.analytics.console_cache import consumption_rows
 from parkbrain.analytics.console_parts import (
     ConsoleScope,
     Period,
+    Predicate,
     air_days,
     air_now,
     alert_rows,
@@ -125,7 +126,7 @@ def _parks(store: Store, scope: ConsoleScope) -> list[dict[str, Any]]:
     )
 
 
-def _counts(store: Store, table: str, pred: Any, key: str, scope: ConsoleScope) -> dict[str, int]:
+def _counts(store: Store, table: str, pred: Predicate, key: str, scope: ConsoleScope) -> dict[str, int]:
     where_sql, params = clause(pred, parks_predicate(scope, key))
     rows = store.query_rows(
         f"SELECT {key} AS k, count(*) AS n FROM {table} WHERE {where_sql} GROUP BY 1", params
