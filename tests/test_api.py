@@ -490,6 +490,7 @@ PUBLIC_ROUTES = {
     "/api/detect": "post",
     "/api/devices/{device_id}/health": "get",
     "/api/points/{point_id}/forecast": "get",
+    "/api/forecast/energy": "get",
     # the web console's JSON (routes_console)
     "/api/console/province": "get",
     "/api/console/parks/{park_id}": "get",

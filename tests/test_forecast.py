@@ -107,3 +107,32 @@ def test_point_forecast_through_park_cli_and_api(small_demo_file, tmp_path):
     assert out.exit_code == 0, out.output
     lines = list(csv.reader(io.StringIO(out.output)))
     assert lines[0] == ["point_id", "ts", "forecast", "lower", "upper"] and len(lines) == 25
+
+
+def test_energy_forecast_beside_actual_and_deviation_alerts_once(small_demo_file, tmp_path):
+    db = copy_db(small_demo_file, tmp_path)
+    with Park.open(db) as park:
+        parks = park.energy_forecast(by="park", today="2026-11-20")
+        assert len(parks) == len(park.parks()) and all(p["unit"] == "kWh" for p in parks)
+        one = next(p for p in parks if p["park_id"] == "asean-etdz")
+        day = next(d for d in one["days"] if d["day"] == "2026-11-18")
+        assert day["actual"] > 0 and day["forecast"] > 0
+        assert abs(one["forecast_to_date"] / one["actual_to_date"] - 1) < 0.1  # a steady park: close
+        assert one["outlook_total"] > one["actual_to_date"]
+        first = park.compute_forecast_alerts(today="2026-11-20")
+        assert first["opened"] == len(first["alerts"]) > 0
+        for alert in first["alerts"]:
+            assert alert["rule"] == "energy_forecast_deviation" and abs(alert["value"]) > 0.3
+            assert alert["enterprise_id"].startswith(alert["park_id"])
+        again = park.compute_forecast_alerts(today="2026-11-20")
+        assert again["opened"] == 0 and again["unchanged"] == len(first["alerts"])
+        token = park.create_token("enterprise", enterprise_id="asean-etdz-e001", expires="1d").secret
+        client = TestClient(create_app(park), headers={"Authorization": f"Bearer {token}"})
+        own = client.get("/api/forecast/energy", params={"by": "enterprise", "today": "2026-11-20"})
+        assert own.status_code == 200, own.text
+        assert {r["enterprise_id"] for r in own.json()} == {"asean-etdz-e001"}
+        assert (
+            client.get("/api/forecast/energy", params={"enterprise_id": "asean-etdz-e002"}).status_code == 404
+        )
+        with pytest.raises(InvalidInput, match="today"):
+            park.energy_forecast(today="20 Nov")

@@ -187,3 +187,46 @@ def equipment_alerts(
             f"{result['unchanged']} unchanged",
             err=True,
         )
+
+
+@cli.command("energy-forecast")
+@click.option("--park", "park_id", default=None, help="One park.")
+@click.option("--enterprise", "enterprise_id", default=None, help="One enterprise.")
+@click.option(
+    "--carrier",
+    type=click.Choice(["electricity", "water", "steam", "natural_gas"]),
+    default="electricity",
+    show_default=True,
+)
+@click.option("--by", type=click.Choice(["enterprise", "park"]), default=None, help="One forecast each.")
+@click.option(
+    "--today", default=None, help="ISO date the month is seen from (default: today, Asia/Shanghai)."
+)
+@click.option(
+    "--alerts", is_flag=True, help="Write energy_forecast_deviation alerts (per enterprise) instead."
+)
+@DB_OPTION
+@FORMAT_OPTION
+@user_errors
+def energy_forecast(
+    park_id: str | None,
+    enterprise_id: str | None,
+    carrier: str,
+    by: str | None,
+    today: str | None,
+    alerts: bool,
+    db: str,
+    fmt: str,
+) -> None:
+    """This month's consumption forecast beside the actual, per enterprise or park; --alerts writes the alerts."""
+    if alerts:
+        result = _admin(db, "forecast_alerts", park_id=park_id, carrier=carrier, today=today)
+        _print_rows(result["alerts"], ["park_id", "enterprise_id", "value", "message"], fmt)
+        return
+    args = {"park_id": park_id, "enterprise_id": enterprise_id, "carrier": carrier, "by": by, "today": today}
+    rows = _admin(db, "energy_forecast", **args)
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=_json_default))
+        return
+    columns = ["name", "month", "unit", "forecast_to_date", "actual_to_date", "outlook_total"]
+    _print_rows(rows, columns, fmt)

@@ -53,3 +53,17 @@ def point_forecast(
     """Forecast of a point's next whole days (consumption for energy points, the mean otherwise) with
     ``lower``/``upper`` bounds."""
     return p.forecast_point(point_id, interval, horizon_days, holidays)
+
+
+@router.get("/api/forecast/energy")
+def energy_forecast(
+    p: ParkDep,
+    park_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+    enterprise_id: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+    carrier: Literal["electricity", "water", "steam", "natural_gas"] = "electricity",
+    by: Literal["enterprise", "park"] | None = None,
+    today: Annotated[str | None, Query(min_length=10, max_length=10, description="ISO date")] = None,
+) -> list[dict[str, Any]]:
+    """This month's daily consumption forecast beside the actual, with month totals (``outlook_total``:
+    actual so far + forecast of the rest), for the caller's points together or per enterprise or park."""
+    return p.energy_forecast(park_id, enterprise_id, carrier, by, today)

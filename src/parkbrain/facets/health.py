@@ -8,7 +8,7 @@ permission and, for park roles, their own park. Computations are in ``analytics.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 #: Device kinds whose instant points are checked by ``compute_equipment_alerts`` (rotating equipment).
@@ -152,6 +152,50 @@ class HealthFacet:
             "rows": frame.to_dict(orient="records"),
         }
 
+    def energy_forecast(
+        self,
+        park_id: str | None = None,
+        enterprise_id: str | None = None,
+        carrier: str = "electricity",
+        by: str | None = None,
+        today: str | None = None,
+        holidays: str = "cn",
+    ) -> list[dict[str, Any]]:
+        """This month's daily consumption forecast beside the actual (each past day forecast day-ahead),
+        with month totals, for the selected points together or ``by`` enterprise or park (scoped)."""
+        from parkbrain.analytics.forecast_energy import compute_month_forecasts
+
+        selection = self._energy_selection(park_id, enterprise_id, None)
+        return compute_month_forecasts(self.store, selection, carrier, _today(today), by, holidays)
+
+    def compute_forecast_alerts(
+        self, park_id: str | None = None, carrier: str = "electricity", today: str | None = None
+    ) -> dict[str, Any]:
+        """Write an ``energy_forecast_deviation`` alert for each enterprise whose consumption this month runs
+        more than 30 % off its forecast (one alert per enterprise, carrier and month; re-running updates it)."""
+        from parkbrain.analytics.anomaly_devices import write_equipment_alerts
+        from parkbrain.analytics.forecast_energy import FORECAST_DEVIATION, deviation_alert
+
+        self.require("quality")
+        park_id = self._own_park(park_id, "evaluates alerts of")
+        results = self.energy_forecast(park_id, None, carrier, "enterprise", today)
+        alerts = [a for a in (deviation_alert(r) for r in results) if a is not None]
+        counts = write_equipment_alerts(self.store, alerts)
+        self.audit.record(self.principal, "alerts.forecast", park_id or "all", park_id=park_id, detail=counts)
+        return {"rule": FORECAST_DEVIATION.rule, "checked": len(results), "alerts": alerts, **counts}
+
+
+def _today(text: str | None) -> date:
+    from parkbrain.errors import InvalidInput
+    from parkbrain.model.timeutil import CST
+
+    if text is None:
+        return datetime.now(CST).date()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"today: expected an ISO date like 2026-11-20; got {text!r}") from None
+
 
 def _is_number(value: Any) -> bool:
     try:
@@ -166,6 +210,8 @@ HEALTH_OPS = {
     "device_health": lambda park, **kw: park.device_health(**kw),
     "equipment_alerts": lambda park, **kw: park.compute_equipment_alerts(**kw),
     "forecast_point": lambda park, **kw: park.forecast_point(**kw),
+    "energy_forecast": lambda park, **kw: park.energy_forecast(**kw),
+    "forecast_alerts": lambda park, **kw: park.compute_forecast_alerts(**kw),
 }
 #: Those of them that write.
-HEALTH_WRITES = frozenset({"equipment_alerts"})
+HEALTH_WRITES = frozenset({"equipment_alerts", "forecast_alerts"})
