@@ -622,6 +622,11 @@ def _aggregate_coarse(con: duckdb.DuckDBPyConnection) -> None:
 def _fold_staged(con: duckdb.DuckDBPyConnection) -> int:
     """Merge the staged 15-minute aggregates of a live stream into the hour and day rows (in batch
     order: first and last values by ``seq``), add the staged bridges, and empty the stage."""
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'rollups_staged' AND NOT temporary"
+    ).fetchall()[0][0]
+    if not exists:  # a store kept at an older schema (migrate(upto=...)) has no stage
+        return 0
     staged = con.execute("SELECT count(*), epoch_us(min(bucket)) FROM rollups_staged").fetchall()[0]
     if not staged[0]:
         return 0
