@@ -483,6 +483,9 @@ def _refresh_rollups(con: duckdb.DuckDBPyConnection, stage_coarse: bool = False)
     """Bring the rollups up to date with the rows in ``_new`` (incremental, late data included).
 
     ``_pts`` summarises the batch per point (first and last new reading, the stored latest one).
+    ``latest_readings`` is the authority on what is stored: a point without a latest value has no
+    rolled-up readings (every write with rollups, a bulk load's refresh and a rebuild keep it so), so
+    its first batch is in order too and takes the merge path without looking through history.
     In-order data (every new reading of a point after its latest stored one — a live stream) is
     merged into the 15-minute rows: counts, sums, extremes and last values add up, and the delta of
     the stored latest reading to the first new one is added to its bucket; hours and days are
@@ -495,7 +498,7 @@ def _refresh_rollups(con: duckdb.DuckDBPyConnection, stage_coarse: bool = False)
         """CREATE OR REPLACE TEMP TABLE _pts AS
         SELECT n.point_id, n.first_ts, n.first_value, n.last_ts, n.last_value,
                l.ts AS stored_ts, l.value AS stored_value, p.value_kind = 'cumulative' AS cumulative,
-               coalesce(l.ts < n.first_ts, false) AS in_order
+               l.ts IS NULL OR l.ts < n.first_ts AS in_order
         FROM (SELECT point_id, min(ts) AS first_ts, arg_min(value, ts) AS first_value,
                      max(ts) AS last_ts, arg_max(value, ts) AS last_value
               FROM _new GROUP BY point_id) n
@@ -587,9 +590,12 @@ def _merge_in_order(con: duckdb.DuckDBPyConnection, stage_coarse: bool = False) 
     bridge = _PAIR_DELTA.format(nxt="first_value", cur="stored_value")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _bridge AS
-        SELECT point_id, stored_ts AS last_ts, {bridge} AS delta FROM _pts WHERE in_order AND cumulative"""
+        SELECT point_id, stored_ts AS last_ts, {bridge} AS delta FROM _pts
+        WHERE in_order AND cumulative AND stored_ts IS NOT NULL"""
     )
-    earliest = con.execute("SELECT epoch_us(min(stored_ts)) FROM _pts WHERE in_order").fetchall()[0][0]
+    earliest = con.execute(
+        "SELECT epoch_us(coalesce(min(stored_ts), min(first_ts))) FROM _pts WHERE in_order"
+    ).fetchall()[0][0]
     if stage_coarse:
         con.execute(
             "INSERT INTO rollups_staged SELECT (SELECT nextval('rollups_staged_seq')) AS seq, a.* "
