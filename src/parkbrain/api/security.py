@@ -10,6 +10,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,13 +163,14 @@ class RateLimiter:
     """Token buckets per key (a token id, a session's user, an address): ``rate`` per minute with
     bursts of up to that many. In memory: one server process holds the database anyway."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._buckets: dict[str, _Bucket] = {}
         self._lock = threading.Lock()
+        self._clock = clock  # seconds; tests freeze it so that buckets do not refill mid-test
 
     def hit(self, key: str, rate_per_min: int, cost: float = 1.0) -> None:
         """Take ``cost`` from ``key``'s bucket; ``TooManyRequests`` when it is empty."""
-        now = time.monotonic()
+        now = self._clock()
         per_second = rate_per_min / 60.0
         with self._lock:
             bucket = self._buckets.get(key)
