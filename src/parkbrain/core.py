@@ -30,7 +30,7 @@ from parkbrain.space import (
 )
 from parkbrain.space.principal import PARK_ROLES
 from parkbrain.space.scope import check_import
-from parkbrain.store.base import INTERVALS, WriteResult
+from parkbrain.store.base import INTERVALS, WriteResult, equal, page
 
 if TYPE_CHECKING:
     from parkbrain.analytics.alert_engine import AlertEngine
@@ -216,7 +216,7 @@ class Park(EnergyFacet, AirFacet, OperationsFacet, ConsoleFacet, HealthFacet):
         if park_id is not None:
             self.park(park_id)  # raises NotFound
         self.require("read")
-        filters = [self.scope.enterprises("e"), *_eq(("e.park_id", park_id))]
+        filters = [self.scope.enterprises("e"), *equal(("e.park_id", park_id))]
         return self._page(
             "SELECT e.* FROM enterprises e", filters, "e.park_id, e.enterprise_id", limit, offset
         )
@@ -238,7 +238,7 @@ class Park(EnergyFacet, AirFacet, OperationsFacet, ConsoleFacet, HealthFacet):
         self, park_id: str | None = None, limit: int = 100, offset: int = 0
     ) -> tuple[list[dict[str, Any]], int]:
         self.require("read")
-        filters = [self.scope.buildings("b"), *_eq(("b.park_id", park_id))]
+        filters = [self.scope.buildings("b"), *equal(("b.park_id", park_id))]
         rows, total = self._page(
             "SELECT b.* FROM buildings b", filters, "b.park_id, b.building_id", limit, offset
         )
@@ -252,7 +252,10 @@ class Park(EnergyFacet, AirFacet, OperationsFacet, ConsoleFacet, HealthFacet):
         offset: int = 0,
     ) -> tuple[list[dict[str, Any]], int]:
         self.require("read")
-        filters = [self.scope.devices("d"), *_eq(("d.park_id", park_id), ("d.enterprise_id", enterprise_id))]
+        filters = [
+            self.scope.devices("d"),
+            *equal(("d.park_id", park_id), ("d.enterprise_id", enterprise_id)),
+        ]
         return self._page("SELECT d.* FROM devices d", filters, "d.park_id, d.device_id", limit, offset)
 
     def points(
@@ -268,7 +271,7 @@ class Park(EnergyFacet, AirFacet, OperationsFacet, ConsoleFacet, HealthFacet):
         self.require("read")
         filters = [
             self.scope.points("p", "d"),
-            *_eq(
+            *equal(
                 ("d.park_id", park_id),
                 ("d.enterprise_id", enterprise_id),
                 ("p.device_id", device_id),
@@ -297,17 +300,13 @@ class Park(EnergyFacet, AirFacet, OperationsFacet, ConsoleFacet, HealthFacet):
         offset: int = 0,
     ) -> tuple[list[dict[str, Any]], int]:
         self.require("read")
-        filters = [self.scope.alerts("a"), *_eq(("a.park_id", park_id), ("a.status", status))]
+        filters = [self.scope.alerts("a"), *equal(("a.park_id", park_id), ("a.status", status))]
         return self._page("SELECT a.* FROM alerts a", filters, "a.ts DESC, a.alert_id", limit, offset)
 
     def _page(
         self, select: str, filters: list[Filter], order: str, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
-        where_sql, params = where(*filters)
-        base = f"{select} {where_sql}"
-        total = self.store.query_rows(f"SELECT count(*) AS n FROM ({base})", params)[0]["n"]
-        rows = self.store.query_rows(f"{base} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset])
-        return rows, total
+        return page(self.store, select, filters, order, limit, offset)
 
     def _audit_grant_reads(self, points: list[dict[str, Any]], what: str) -> None:
         """One ``grant.read`` entry per grant under which any of ``points`` was read."""
@@ -749,11 +748,6 @@ def _may_push(principal: Principal, device_id: str, device: dict[str, Any]) -> b
     if principal.enterprise_id and device["enterprise_id"] != principal.enterprise_id:
         return False
     return device["park_id"] == principal.park_id
-
-
-def _eq(*pairs: tuple[str, Any]) -> list[Filter]:
-    """Equality filters for the pairs whose value is given."""
-    return [(f"{column} = ?", [value]) for column, value in pairs if value is not None]
 
 
 def _park_columns(boundary: bool) -> str:

@@ -29,8 +29,7 @@ from parkbrain.analytics.anomaly import (
 )
 from parkbrain.analytics.aqi_alerts import write_aqi_alerts
 from parkbrain.errors import InvalidInput, NotFound
-from parkbrain.space.scope import Predicate, where
-from parkbrain.store.base import Store
+from parkbrain.store.base import Predicate, Store, where
 
 
 @dataclass(frozen=True)

@@ -23,19 +23,16 @@ from typing import Any
 from parkbrain.analytics.workflow import (
     ALERT_LIFECYCLE,
     Actor,
-    Predicate,
     check_text,
     insert_row,
     one,
-    page,
     stamp_columns,
     update_row,
-    where,
 )
 from parkbrain.errors import InvalidInput
 from parkbrain.model.tables import SEVERITIES
 from parkbrain.model.timeutil import now_utc
-from parkbrain.store.base import Store
+from parkbrain.store.base import Predicate, Store, equal, page, where
 
 MAX_NOTE = 2000
 MAX_INTERVAL_DAYS = 3660
@@ -208,14 +205,9 @@ def compute_plans(
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
     """Plans the caller sees, soonest due first (``overdue_at``: only those due before it)."""
-    filters = [visible]
-    for sql, value in (
-        ("m.park_id = ?", park_id),
-        ("m.device_id = ?", device_id),
-        ("m.next_due_at < ?", overdue_at),
-    ):
-        if value is not None:
-            filters.append((sql, [value]))
+    filters = [visible, *equal(("m.park_id", park_id), ("m.device_id", device_id))]
+    if overdue_at is not None:
+        filters.append(("m.next_due_at < ?", [overdue_at]))
     return page(store, PLAN_SELECT, filters, "m.next_due_at, m.plan_id", limit, offset)
 
 

@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from parkbrain.analytics.operations import new_id
-from parkbrain.analytics.workflow import Actor, Predicate, check_text, insert_row, where
+from parkbrain.analytics.workflow import Actor, check_text, insert_row
 from parkbrain.errors import InvalidInput, NotFound
 from parkbrain.model.timeutil import now_utc
-from parkbrain.store.base import Store
+from parkbrain.store.base import Predicate, Store, where
 
 MAX_RECIPIENTS = 5000
 _ADDRESSED = """(SELECT n.*, r.enterprise_id, r.read_by, r.read_at

@@ -16,18 +16,16 @@ from parkbrain.analytics.workflow import (
     PRIORITIES,
     WORK_ORDER_LIFECYCLE,
     Actor,
-    Predicate,
     check_choice,
     check_text,
     insert_row,
     one,
-    page,
     stamp_columns,
     update_row,
 )
 from parkbrain.errors import InvalidInput
 from parkbrain.model.timeutil import now_utc
-from parkbrain.store.base import Store
+from parkbrain.store.base import Predicate, Store, equal, page
 
 ORDER_SELECT = "SELECT w.* FROM work_orders w"
 MAX_ASSIGNEE = 100
@@ -54,10 +52,7 @@ def compute_work_orders(
     """Work orders the caller sees, newest first."""
     if status is not None:
         check_choice("status", status, WORK_ORDER_LIFECYCLE.statuses)
-    filters = [visible]
-    for sql, value in (("w.park_id = ?", park_id), ("w.status = ?", status), ("w.assignee = ?", assignee)):
-        if value is not None:
-            filters.append((sql, [value]))
+    filters = [visible, *equal(("w.park_id", park_id), ("w.status", status), ("w.assignee", assignee))]
     return page(store, ORDER_SELECT, filters, "w.created_at DESC, w.work_order_id", limit, offset)
 
 

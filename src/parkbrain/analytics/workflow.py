@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from parkbrain.errors import InvalidInput, NotFound
+from parkbrain.store.base import Predicate, where
 
 
 @dataclass(frozen=True)
@@ -150,27 +151,6 @@ def insert_row(con: Any, table: str, row: dict[str, Any]) -> None:
     con.execute(
         f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})", list(row.values())
     )
-
-
-Predicate = tuple[str, list[Any]]
-
-
-def where(*predicates: Predicate) -> tuple[str, list[Any]]:
-    """AND predicates (SQL text, parameters) into a WHERE clause and its parameters."""
-    parts = [sql for sql, _ in predicates if sql != "TRUE"]
-    params = [v for _, values in predicates for v in values]
-    return ("WHERE " + " AND ".join(f"({p})" for p in parts) if parts else ""), params
-
-
-def page(
-    store: Any, select: str, predicates: list[Predicate], order: str, limit: int, offset: int
-) -> tuple[list[dict[str, Any]], int]:
-    """A page of ``select`` under ``predicates`` and the total count."""
-    clause, params = where(*predicates)
-    base = f"{select} {clause}"
-    total = store.query_rows(f"SELECT count(*) AS n FROM ({base})", params)[0]["n"]
-    rows = store.query_rows(f"{base} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset])
-    return rows, total
 
 
 def one(store: Any, select: str, predicates: list[Predicate], missing: str) -> dict[str, Any]:

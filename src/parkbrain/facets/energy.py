@@ -208,19 +208,17 @@ class EnergyFacet:
         self, park_id: str | None, enterprise_id: str | None, building_id: str | None
     ) -> Selection:
         from parkbrain.analytics.energy import Selection
-        from parkbrain.space.scope import where
+        from parkbrain.store.base import equal, where
 
         self.require("read")
         if enterprise_id is not None:
             self.enterprise(enterprise_id)  # NotFound when the caller may not see it
-        filters = [self.scope.points("p", "d")]
-        for column, value in (
-            ("d.park_id", park_id),
-            ("d.enterprise_id", enterprise_id),
-            ("d.building_id", building_id),
-        ):
-            if value is not None:
-                filters.append((f"{column} = ?", [value]))
+        filters = [
+            self.scope.points("p", "d"),
+            *equal(
+                ("d.park_id", park_id), ("d.enterprise_id", enterprise_id), ("d.building_id", building_id)
+            ),
+        ]
         clause, params = where(*filters)
         self._audit_energy_grants(clause, params)
         return Selection(clause.removeprefix("WHERE ").strip(), tuple(params))

@@ -99,7 +99,7 @@ class HealthFacet:
         return {"devices": checked, "alerts": alerts, **counts}
 
     def _equipment(self, park_id: str | None, device_id: str | None) -> list[str]:
-        from parkbrain.space.scope import where
+        from parkbrain.store.base import where
 
         filters = [
             self.scope.points("p", "d"),

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 from parkbrain.errors import Forbidden, InvalidInput
 
 if TYPE_CHECKING:
-    from parkbrain.analytics.workflow import Actor, Predicate
+    from parkbrain.analytics.workflow import Actor
+    from parkbrain.store.base import Predicate
 
 
 class OperationsFacet:

@@ -4,7 +4,8 @@ from parkbrain.space.accounts import Accounts, NewToken, parse_expiry, parse_tok
 from parkbrain.space.audit import AuditLog, VerifyReport, entry_hash
 from parkbrain.space.grants import GRANT_KINDS, Grants
 from parkbrain.space.principal import PERMISSIONS, ROLES, SYSTEM, Principal
-from parkbrain.space.scope import Scope, where
+from parkbrain.space.scope import Scope
+from parkbrain.store.base import where
 
 __all__ = [
     "GRANT_KINDS",

@@ -25,8 +25,8 @@ import pyarrow.compute as pc
 
 from parkbrain.errors import Forbidden
 from parkbrain.space.principal import PARK_ROLES, SYSTEM, Principal
+from parkbrain.store.base import Predicate
 
-Predicate = tuple[str, list[Any]]
 _NOTHING: Predicate = ("FALSE", [])
 _EVERYTHING: Predicate = ("TRUE", [])
 
@@ -167,13 +167,6 @@ class Scope:
 
     def _granted_list(self) -> list[str]:
         return sorted(self.granted)
-
-
-def where(*predicates: Predicate) -> tuple[str, list[Any]]:
-    """AND predicates together into a WHERE clause (text starting with WHERE) and its parameters."""
-    parts = [sql for sql, _ in predicates if sql != "TRUE"]
-    params = [v for _, values in predicates for v in values]
-    return ("WHERE " + " AND ".join(parts) if parts else ""), params
 
 
 # -- who may import what ------------------------------------------------------------------------------

@@ -13,6 +13,32 @@ import pyarrow as pa
 INTERVALS: dict[str, int] = {"15m": 900, "1h": 3600, "1d": 86400}
 
 Params = Sequence[Any] | Mapping[str, Any] | None
+#: One condition of a WHERE clause: SQL text and its parameters ("TRUE" adds nothing).
+Predicate = tuple[str, list[Any]]
+
+
+def where(*predicates: Predicate) -> tuple[str, list[Any]]:
+    """AND predicates together into a WHERE clause (text starting with WHERE) and its parameters;
+    each predicate is parenthesised, so one holding an OR keeps its meaning."""
+    parts = [sql for sql, _ in predicates if sql != "TRUE"]
+    params = [v for _, values in predicates for v in values]
+    return ("WHERE " + " AND ".join(f"({p})" for p in parts) if parts else ""), params
+
+
+def equal(*pairs: tuple[str, Any]) -> list[Predicate]:
+    """``column = ?`` predicates for the (column, value) pairs whose value is given (not None)."""
+    return [(f"{column} = ?", [value]) for column, value in pairs if value is not None]
+
+
+def page(
+    store: Any, select: str, predicates: Sequence[Predicate], order: str, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of ``select`` under ``predicates`` in ``order``, and the total count of its rows."""
+    clause, params = where(*predicates)
+    base = f"{select} {clause}"
+    total = store.query_rows(f"SELECT count(*) AS n FROM ({base})", params)[0]["n"]
+    rows = store.query_rows(f"{base} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset])
+    return rows, total
 
 
 @dataclass(frozen=True)
