@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from parkbrain import __version__
 from parkbrain.api.auth import ParkDep, authenticate
 from parkbrain.api.auth import router as auth_router
+from parkbrain.api.responses import paged
 from parkbrain.api.routes_air import router as air_router
 from parkbrain.api.routes_console import router as console_router
 from parkbrain.api.routes_energy import router as energy_router
@@ -157,7 +158,7 @@ def create_app(park: Park, local_token: str | None = None, max_body: int = DEFAU
         offset: Offset = 0,
     ) -> list[dict[str, Any]]:
         """Enterprises the caller may see, optionally of one park; the total is in ``X-Total-Count``."""
-        return _paged(response, p.enterprises(park_id=park_id, limit=limit, offset=offset))
+        return paged(response, p.enterprises(park_id=park_id, limit=limit, offset=offset))
 
     @app.get("/api/enterprises/{enterprise_id}", tags=["enterprises"])
     def enterprise_detail(p: ParkDep, enterprise_id: str) -> dict[str, Any]:
@@ -169,7 +170,7 @@ def create_app(park: Park, local_token: str | None = None, max_body: int = DEFAU
         p: ParkDep, response: Response, park_id: Id | None = None, limit: Limit = 100, offset: Offset = 0
     ) -> list[dict[str, Any]]:
         """Buildings of the caller's park (all parks for the province), with footprints."""
-        return _paged(response, p.buildings(park_id=park_id, limit=limit, offset=offset))
+        return paged(response, p.buildings(park_id=park_id, limit=limit, offset=offset))
 
     @app.get("/api/devices", tags=["telemetry"])
     def devices(
@@ -181,7 +182,7 @@ def create_app(park: Park, local_token: str | None = None, max_body: int = DEFAU
         offset: Offset = 0,
     ) -> list[dict[str, Any]]:
         """Devices the caller may see: a park's asset register, an enterprise's own and granted devices."""
-        return _paged(
+        return paged(
             response, p.devices(park_id=park_id, enterprise_id=enterprise_id, limit=limit, offset=offset)
         )
 
@@ -205,7 +206,7 @@ def create_app(park: Park, local_token: str | None = None, max_body: int = DEFAU
             limit=limit,
             offset=offset,
         )
-        return _paged(response, page)
+        return paged(response, page)
 
     @app.get("/api/points/{point_id}", tags=["telemetry"])
     def point_detail(p: ParkDep, point_id: str) -> dict[str, Any]:
@@ -222,7 +223,7 @@ def create_app(park: Park, local_token: str | None = None, max_body: int = DEFAU
         offset: Offset = 0,
     ) -> list[dict[str, Any]]:
         """Alerts the caller may see, newest first."""
-        return _paged(response, p.alerts(park_id=park_id, status=status, limit=limit, offset=offset))
+        return paged(response, p.alerts(park_id=park_id, status=status, limit=limit, offset=offset))
 
     @app.get("/api/points/{point_id}/readings", tags=["telemetry"], response_model=ReadingsPage)
     def point_readings(
@@ -422,12 +423,6 @@ def _safe_name(name: str | None) -> str:
     base = Path((name or "upload").replace("\\", "/")).name
     clean = "".join(ch for ch in base if ch.isprintable())[:120]
     return clean or "upload"
-
-
-def _paged(response: Response, page: tuple[list[dict[str, Any]], int]) -> list[dict[str, Any]]:
-    rows, total = page
-    response.headers["X-Total-Count"] = str(total)
-    return rows
 
 
 def _time(text: str | None, field: str) -> datetime | None:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from parkbrain.api.auth import ParkDep
+from parkbrain.api.responses import paged
 
 router = APIRouter(tags=["governance"])
 
@@ -71,12 +72,6 @@ class ReadRequest(BaseModel):
     )
 
 
-def _paged(response: Response, page: tuple[list[dict[str, Any]], int]) -> list[dict[str, Any]]:
-    rows, total = page
-    response.headers["X-Total-Count"] = str(total)
-    return rows
-
-
 # -- alerts ---------------------------------------------------------------------------------------
 
 
@@ -115,7 +110,7 @@ def maintenance_plans(
     page = p.maintenance_plans(
         park_id=park_id, device_id=device_id, overdue=overdue, limit=limit, offset=offset
     )
-    return _paged(response, page)
+    return paged(response, page)
 
 
 @router.post("/api/maintenance-plans", status_code=201)
@@ -154,7 +149,7 @@ def work_orders(
 ) -> list[dict[str, Any]]:
     """Work orders the caller sees, newest first; the total is in ``X-Total-Count``."""
     page = p.work_orders(park_id=park_id, status=status, assignee=assignee, limit=limit, offset=offset)
-    return _paged(response, page)
+    return paged(response, page)
 
 
 @router.post("/api/work-orders", status_code=201)
@@ -199,7 +194,7 @@ def notices(
     offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     """Notices the caller sees: its park's, or (an enterprise) those addressed to it, with read counts."""
-    return _paged(response, p.notices(park_id=park_id, unread=unread, limit=limit, offset=offset))
+    return paged(response, p.notices(park_id=park_id, unread=unread, limit=limit, offset=offset))
 
 
 @router.post("/api/notices", status_code=201)

@@ -24,35 +24,24 @@ PARK_ROLES = frozenset({"park_admin", "park_operator"})
 #: Permissions each role has beyond reading what its scope shows it.
 #: ``alerts``: acknowledge and close the alerts the scope shows; ``operate``: maintenance plans and work
 #: orders of the park; ``publish``: notices to the park's enterprises.
+#: The province and a park admin may do the same things; their scopes differ (space.scope).
+_ADMIN = frozenset(
+    {
+        "read",
+        "manage_users",
+        "audit",
+        "telemetry",
+        "export",
+        "import",
+        "quality",
+        "alerts",
+        "operate",
+        "publish",
+    }
+)
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "province_admin": frozenset(
-        {
-            "read",
-            "manage_users",
-            "audit",
-            "telemetry",
-            "export",
-            "import",
-            "quality",
-            "alerts",
-            "operate",
-            "publish",
-        }
-    ),
-    "park_admin": frozenset(
-        {
-            "read",
-            "manage_users",
-            "audit",
-            "telemetry",
-            "export",
-            "import",
-            "quality",
-            "alerts",
-            "operate",
-            "publish",
-        }
-    ),
+    "province_admin": _ADMIN,
+    "park_admin": _ADMIN,
     "park_operator": frozenset({"read", "telemetry", "export", "import", "quality", "alerts", "operate"}),
     "enterprise": frozenset({"read", "grant", "export", "alerts"}),
     "integrator": frozenset({"read", "export"}),
