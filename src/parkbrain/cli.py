@@ -839,6 +839,7 @@ def format_table(columns: list[str], rows: list[dict[str, Any]], max_width: int 
 
 # Commands of other modules attach to `cli` when imported.
 from parkbrain import cli_air, cli_energy, cli_health, cli_operations  # noqa: E402,F401,I001
+from parkbrain import cli_assistant, cli_evaluation, cli_policy  # noqa: E402,F401,I001
 
 
 def main() -> None:

@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from parkbrain.errors import Forbidden, InvalidInput, NotFound, QueryError
-from parkbrain.facets import AirFacet, ConsoleFacet, EnergyFacet, HealthFacet, OperationsFacet
+from parkbrain.facets import (
+    AirFacet,
+    AssistantFacet,
+    ConsoleFacet,
+    EnergyFacet,
+    HealthFacet,
+    OperationsFacet,
+    PolicyFacet,
+)
 from parkbrain.space import (
     SYSTEM,
     Accounts,
@@ -66,7 +74,7 @@ class TableInfo:
     rows: int
 
 
-class Park(EnergyFacet, AirFacet, OperationsFacet, ConsoleFacet, HealthFacet):
+class Park(EnergyFacet, AirFacet, OperationsFacet, ConsoleFacet, HealthFacet, AssistantFacet, PolicyFacet):
     """A park data space: a province of parks, their enterprises, devices, points and readings.
 
     ``Park(memory=True)`` is an empty in-memory park (tests); ``Park.open(path)`` opens or creates

@@ -24,10 +24,12 @@ from parkbrain.api.auth import ParkDep, authenticate
 from parkbrain.api.auth import router as auth_router
 from parkbrain.api.responses import paged
 from parkbrain.api.routes_air import router as air_router
+from parkbrain.api.routes_assistant import router as assistant_router
 from parkbrain.api.routes_console import router as console_router
 from parkbrain.api.routes_energy import router as energy_router
 from parkbrain.api.routes_health import router as health_router
 from parkbrain.api.routes_operations import router as operations_router
+from parkbrain.api.routes_policy import router as policy_router
 from parkbrain.api.security import DEFAULT_MAX_BODY, BodyLimit, RateLimiter, SecurityHeaders
 from parkbrain.core import EXPORT_DATASETS, Park
 from parkbrain.errors import InvalidInput, ParkError, TooManyRequests, Unauthorized
@@ -104,7 +106,8 @@ def create_app(park: Park, local_token: str | None = None, max_body: int = DEFAU
     app.add_middleware(BodyLimit, max_body=max_body)
     app.add_middleware(SecurityHeaders)
     app.include_router(auth_router)
-    for router in (air_router, energy_router, health_router, operations_router, console_router, pages_router):
+    routers = (air_router, energy_router, health_router, operations_router, console_router)
+    for router in (*routers, assistant_router, policy_router, pages_router):
         app.include_router(router)
 
     @app.exception_handler(ParkError)

@@ -7,9 +7,19 @@ build one object. A facet computes through ``analytics/`` (``compute_*``) and ne
 """
 
 from parkbrain.facets.air import AirFacet
+from parkbrain.facets.assistant import AssistantFacet
 from parkbrain.facets.console import ConsoleFacet
 from parkbrain.facets.energy import EnergyFacet
 from parkbrain.facets.health import HealthFacet
 from parkbrain.facets.operations import OperationsFacet
+from parkbrain.facets.policy import PolicyFacet
 
-__all__ = ["AirFacet", "ConsoleFacet", "EnergyFacet", "HealthFacet", "OperationsFacet"]
+__all__ = [
+    "AirFacet",
+    "AssistantFacet",
+    "ConsoleFacet",
+    "EnergyFacet",
+    "HealthFacet",
+    "OperationsFacet",
+    "PolicyFacet",
+]
