@@ -14,7 +14,8 @@ the API answers with an HTTP status and a JSON body ``{"error": {"type", "messag
     │   └── BadFile            an imported file is unreadable or wrong at a line/feature and field
     ├── Unauthorized           no valid credentials (missing, malformed, expired or revoked)
     ├── Forbidden              valid credentials, but the role may not do this
-    └── TooManyRequests        over the rate limit; ``retry_after`` seconds to wait
+    ├── TooManyRequests        over the rate limit; ``retry_after`` seconds to wait
+    └── UpstreamError          an outside service (an LLM endpoint) failed, timed out or refused us
 """
 
 from __future__ import annotations
@@ -119,6 +120,13 @@ class TooManyRequests(ParkError):
     def __init__(self, message: str, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class UpstreamError(ParkError):
+    """An outside service ParkBrain calls (an OpenAI-compatible LLM endpoint) failed, timed out or
+    refused the request; the message names the endpoint and what went wrong, never a credential."""
+
+    http_status = 502
 
 
 def missing_extra(module: str, extra: str) -> ConfigError:
