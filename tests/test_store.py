@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ import pytest
 import parkbrain.store
 from parkbrain import DatabaseLocked, InvalidInput, Park, QueryError, SchemaError
 from parkbrain.model.tables import CANONICAL_TABLES
+from parkbrain.store.base import FoldBusy
 from parkbrain.store.duckdb import DuckDBStore
 
 UTC = timezone.utc
@@ -744,6 +746,40 @@ def test_staged_hours_and_days_fold_to_what_a_rebuild_computes(park, meter_serie
     park.store.fold_rollups()
     streamed = _dump(park)
     park.store.rebuild_rollups()
+    assert _dump(park) == streamed
+
+
+def test_a_concurrent_fold_and_live_batches_add_up_to_a_rebuild(park, meter_series):
+    """The live writer folds on a connection of its own while batches keep committing: a batch whose
+    transaction is open during a fold only appends to the stage (the fold neither sees nor deletes
+    it); a late batch, which must fold first, is refused with FoldBusy — nothing written — while a
+    fold holds the lock, and goes through once it is free."""
+    register, _, pm = meter_series
+    batches = _stream_batches(register, pm)
+    store = park.store
+    for batch in batches[:10]:
+        store.write_readings(batch, stage_coarse=True)
+    staged = store.count("rollups_staged")
+    store._fold_lock.acquire()  # as the folder thread holds it
+    with store.transaction(fold_optional=True):
+        store.write_readings(batches[11], stage_coarse=True)  # in order: stages, needs no fold
+        store._fold_lock.release()
+        folder = threading.Thread(target=store.fold_rollups, kwargs={"concurrent": True})
+        folder.start()
+        folder.join()  # folded and committed while this batch's transaction is still open
+    assert 0 < store.count("rollups_staged") < staged  # the fold took the first ten; this batch stays
+    readings = store.count("readings")
+    with store._fold_lock:
+        with pytest.raises(FoldBusy), store.transaction(fold_optional=True):
+            store.write_readings(batches[10], stage_coarse=True)  # late: needs the stage folded
+        assert store.count("readings") == readings
+    with store.transaction(fold_optional=True):
+        store.write_readings(batches[10], stage_coarse=True)
+    for batch in batches[12:]:
+        store.write_readings(batch, stage_coarse=True)
+    store.fold_rollups(concurrent=True)
+    streamed = _dump(park)
+    store.rebuild_rollups()
     assert _dump(park) == streamed
 
 

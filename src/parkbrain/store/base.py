@@ -81,6 +81,11 @@ class BulkRefused(Exception):
     """A bulk load declined a file; nothing was written (the caller falls back to the row-level path)."""
 
 
+class FoldBusy(Exception):
+    """A ``transaction(fold_optional=True)`` needed to fold the staged rollups while a concurrent fold
+    held the fold lock; it was rolled back: run it again in a plain ``transaction()``."""
+
+
 @runtime_checkable
 class Store(Protocol):
     """Tables of the park data model, readings and their rollups.

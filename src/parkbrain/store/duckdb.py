@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from parkbrain.errors import DatabaseLocked, InvalidInput, NotFound, QueryError, SchemaError, StoreError
-from parkbrain.store.base import INTERVALS, BulkRefused, CsvReadings, Params, WriteResult
+from parkbrain.store.base import INTERVALS, BulkRefused, CsvReadings, FoldBusy, Params, WriteResult
 from parkbrain.store.sqlguard import check_readonly_select
 
 #: Day buckets follow the park's calendar: Asia/Shanghai midnight (UTC+8, no daylight saving).
@@ -59,6 +59,7 @@ class DuckDBStore:
         self.path = str(path) if path is not None else None
         self.read_only = read_only
         self._write_lock = threading.RLock()
+        self._fold_lock = threading.Lock()  # one fold of the staged rollups at a time (see transaction)
         self._tx_depth = 0
         self._tx_thread: int | None = None
         self._con = self._connect()
@@ -113,10 +114,14 @@ class DuckDBStore:
             self._con.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def transaction(self, fold_optional: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """The writer's connection inside a transaction: all of it is stored, or none.
 
         Nested use (a ``write`` inside an import's transaction) joins the outer transaction.
+        A transaction holds the fold lock (``fold_rollups(concurrent=True)`` runs on its own
+        connection beside the writer), taken before it begins so that it sees any fold committed;
+        with ``fold_optional`` (a live batch, which only stages hours and days) it goes ahead while a
+        fold runs, and raises ``FoldBusy`` — rolled back — if it turns out to need to fold after all.
         """
         if self.read_only:
             raise StoreError(f"the database {self.path} is open read-only")
@@ -129,6 +134,8 @@ class DuckDBStore:
                 finally:
                     self._tx_depth -= 1
                 return
+            held = self._fold_lock.acquire(blocking=not fold_optional)
+            _FOLD.held = held
             con.execute("BEGIN TRANSACTION")
             self._tx_depth, self._tx_thread = 1, threading.get_ident()
             try:
@@ -141,6 +148,9 @@ class DuckDBStore:
                 con.execute("COMMIT")
             finally:
                 self._tx_depth = 0
+                _FOLD.held = True
+                if held:
+                    self._fold_lock.release()
 
     # -- migrations -------------------------------------------------------------------------
 
@@ -356,13 +366,34 @@ class DuckDBStore:
             con.execute("RESET preserve_insertion_order")
             return _check_bulk(con, import_id)
 
-    def fold_rollups(self) -> int:
+    def fold_rollups(self, concurrent: bool = False) -> int:
         """Fold the staged hours and days of a live stream (``write_readings(stage_coarse=True)``) into
-        ``readings_1h`` and ``readings_1d``; returns the number of staged rows folded."""
+        ``readings_1h`` and ``readings_1d``; returns the number of staged rows folded.
+
+        ``concurrent`` (the live writer's background fold): on a connection of its own, so that live
+        batches keep committing meanwhile. It holds the fold lock: a batch that began before it
+        commits only appends to the stage (rows its snapshot does not see, so it neither folds nor
+        deletes them), and a transaction that folds waits for it (``transaction``).
+        """
         if self.read_only:
             return 0
-        with self.transaction() as con:
-            return _fold_staged(con)
+        if not concurrent:
+            with self.transaction() as con:
+                return _fold_staged(con)
+        with self._fold_lock:
+            cur = self._con.cursor()
+            try:
+                cur.execute("SET TimeZone = 'UTC'")
+                cur.execute("BEGIN TRANSACTION")
+                try:
+                    folded = _fold_staged(cur)
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+                cur.execute("COMMIT")
+                return folded
+            finally:
+                cur.close()
 
     def refresh_pending_rollups(self) -> int:
         """Roll up the readings queued by bulk loads; returns the number of points refreshed."""
@@ -625,9 +656,15 @@ def _aggregate_coarse(con: duckdb.DuckDBPyConnection) -> None:
         finer = f"_agg_{table}"
 
 
+#: Whether the current thread's transaction holds the fold lock (``DuckDBStore.transaction``).
+_FOLD = threading.local()
+
+
 def _fold_staged(con: duckdb.DuckDBPyConnection) -> int:
     """Merge the staged 15-minute aggregates of a live stream into the hour and day rows (in batch
     order: first and last values by ``seq``), add the staged bridges, and empty the stage."""
+    if not getattr(_FOLD, "held", True):
+        raise FoldBusy("the staged rollups are being folded concurrently")
     exists = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'rollups_staged' AND NOT temporary"
     ).fetchall()[0][0]

@@ -35,6 +35,7 @@ import pyarrow as pa
 
 from parkbrain.errors import InvalidInput
 from parkbrain.sources.telemetry import parse_payload_columns, point_keys
+from parkbrain.store.base import FoldBusy
 from parkbrain.telemetry.spool import Record, Spool, read_segment
 
 log = logging.getLogger("parkbrain.telemetry")
@@ -126,6 +127,7 @@ class TelemetryPipeline:
         self.stats = Stats()
         self._queue: queue.Queue[tuple[str, bytes, Ack | None]] = queue.Queue(maxsize=queue_max)
         self._stop = threading.Event()
+        self._fold_due = threading.Event()
         self._threads: list[threading.Thread] = []
         self._devices: dict[str, tuple[str, dict[str, str]] | None] = {}
         self._parsed: queue.Queue[_Segment] = queue.Queue(maxsize=PARSED_MAX)
@@ -138,7 +140,12 @@ class TelemetryPipeline:
         self._load_devices()
         self.apply_pending()
         self.store.fold_rollups()
-        threads = (("spool", self._spool_loop), ("parser", self._parse_loop), ("writer", self._write_loop))
+        threads = (
+            ("spool", self._spool_loop),
+            ("parser", self._parse_loop),
+            ("writer", self._write_loop),
+            ("folder", self._fold_loop),
+        )
         for name, target in threads:
             thread = threading.Thread(target=target, name=f"parkbrain-{name}", daemon=True)
             thread.start()
@@ -220,7 +227,7 @@ class TelemetryPipeline:
                 if applied:
                     staged_at, last_at = staged_at or now, now
                 if staged_at is not None and (now - last_at >= FOLD_IDLE_S or now - staged_at >= FOLD_MAX_S):
-                    self.store.fold_rollups()
+                    self._fold_due.set()  # the folder thread folds beside the writer
                     staged_at = last_at = None
                 if self.alerts is not None and time.monotonic() >= next_stale:
                     next_stale = time.monotonic() + STALE_CHECK_S
@@ -229,6 +236,19 @@ class TelemetryPipeline:
                 self.stats.last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("telemetry writer failed; the segments stay in the spool and are retried")
                 time.sleep(self.apply_s)
+
+    def _fold_loop(self) -> None:
+        """Fold the staged hours and days when the writer says so, on a connection of its own, so
+        that live batches keep committing meanwhile (``DuckDBStore.fold_rollups(concurrent=True)``)."""
+        while not self._stop.is_set():
+            if not self._fold_due.wait(0.1):
+                continue
+            self._fold_due.clear()
+            try:
+                self.store.fold_rollups(concurrent=True)
+            except Exception as exc:  # the stage stays; the next fold (or any refresh) takes it
+                self.stats.last_error = f"fold: {type(exc).__name__}: {exc}"
+                log.exception("folding the staged rollups failed; they stay staged")
 
     def _drain_parsed(self, wait: float = 0.0) -> list[_Segment]:
         """Every parsed segment ready (waiting up to ``wait`` seconds for the first)."""
@@ -265,12 +285,10 @@ class TelemetryPipeline:
         readings = pa.concat_tables(tables) if tables else None
         dead = [d for s in segments for d in s.parsed.dead]
         try:
-            with self.store.transaction():
-                result = (
-                    self.store.write_readings(readings, stage_coarse=True) if readings is not None else None
-                )
-                if dead:
-                    self.store.write("dead_letters", dead, mode="upsert")
+            try:
+                result = self._store_batch(readings, dead, fold_optional=True)
+            except FoldBusy:  # late readings need the stage folded, and a fold is running: wait for it
+                result = self._store_batch(readings, dead, fold_optional=False)
         except Exception:
             for segment in segments:  # parse them again on the next pass
                 self._handed.discard(segment.path)
@@ -290,6 +308,14 @@ class TelemetryPipeline:
             for segment in segments:
                 self.on_applied(segment.records, committed)
         return sum(len(s.records) for s in segments)
+
+    def _store_batch(self, readings: pa.Table | None, dead: list[dict[str, Any]], fold_optional: bool) -> Any:
+        """Readings (hours and days staged) and dead letters in one transaction."""
+        with self.store.transaction(fold_optional=fold_optional):
+            result = self.store.write_readings(readings, stage_coarse=True) if readings is not None else None
+            if dead:
+                self.store.write("dead_letters", dead, mode="upsert")
+        return result
 
     def _count(self, segments: list[_Segment], dead: int, result: Any) -> None:
         self.stats.batches += 1
