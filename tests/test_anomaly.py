@@ -25,10 +25,21 @@ def test_valve1_f1_and_far_beat_the_published_best_and_the_t2_baseline():
     results = compute_skab(SKAB, ("valve1",))
     ours, t2 = results["parkbrain"]["valve1"], results["hotelling_t2"]["valve1"]
     assert ours.files == 16 and ours.rows == t2.rows > 17_000
-    # measured 0.843 / 13.59 % / 8.58 % on valve1 (the group the parameters were tuned on)
-    assert ours.f1 >= 0.83 and ours.far_pct <= 15.0
+    # measured 0.858 / 6.98 % / 15.06 % on valve1 (the group the parameters were tuned on)
+    assert ours.f1 >= 0.85 and ours.far_pct <= 8.0
     assert ours.f1 > t2.f1 + 0.05
     assert ours.f1 > max(p.f1 for p in PUBLISHED)
+
+
+def test_all_34_files_reach_the_target_with_the_held_out_groups_reported():
+    results = compute_skab(SKAB)
+    ours, t2 = results["parkbrain"], results["hotelling_t2"]
+    assert [ours[g].files for g in ("valve1", "valve2", "other", "total")] == [16, 4, 14, 34]
+    # measured once, after tuning on valve1 only: total 0.809 / FAR 12.04 % / MAR 16.85 %
+    # (valve2 0.812 / 6.12 % / 23.93 %, other 0.755 / 19.95 % / 16.96 %)
+    assert ours["total"].f1 > 0.80 and ours["total"].far_pct <= 15.0
+    assert ours["total"].f1 > max(p.f1 for p in PUBLISHED) and ours["total"].f1 > t2["total"].f1
+    assert ours["total"].far_pct < t2["total"].far_pct
 
 
 def test_metrics_by_hand():
@@ -99,8 +110,9 @@ def test_detect_cli_json_and_comma_separated_files(tmp_path):
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert len(rows) == 300 and rows[0]["file"] == str(path)
-    assert all(r["anomaly"] == 1 for r in rows[260:])
-    assert rows[260]["top_sensors"].split(",")[0] == "a"
+    # the trailing median of 45 rows rises once half its window is off: 23 rows after the shift at 250
+    assert all(r["anomaly"] == 0 for r in rows[:250]) and all(r["anomaly"] == 1 for r in rows[273:])
+    assert rows[273]["top_sensors"].split(",")[0] == "a"
 
 
 def test_bad_files_name_the_file_line_and_column(tmp_path):
