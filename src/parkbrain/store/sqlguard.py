@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from typing import Any
 
 from parkbrain.errors import QueryError
@@ -38,6 +39,31 @@ def check_readonly_select(con: Any, sql: str) -> None:
     if len(statements) != 1:
         raise QueryError(f"expected exactly one SELECT statement, got {len(statements)}")
     _walk(tree)
+
+
+def run_readonly_select(con: Any, sql: str, timeout_s: float) -> Any:
+    """Run a checked SELECT in a read-only transaction on ``con`` (the connection that holds the
+    caller's temporary views), stopped by ``con.interrupt()`` from a timer after ``timeout_s``; returns
+    the result as an Arrow table. ``QueryError`` when it runs too long or DuckDB refuses it."""
+    import duckdb
+
+    check_readonly_select(con, sql)
+    con.execute("BEGIN TRANSACTION READ ONLY")
+    timer = threading.Timer(timeout_s, con.interrupt)
+    timer.start()
+    try:
+        relation = con.sql(sql)
+        fetch = getattr(relation, "to_arrow_table", None) or relation.arrow  # DuckDB >= 1.4, before
+        return fetch()
+    except duckdb.InterruptException:
+        raise QueryError(f"the query ran longer than {timeout_s:g} s and was stopped") from None
+    except duckdb.Error as exc:
+        raise QueryError(
+            str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        ) from None
+    finally:
+        timer.cancel()
+        con.execute("ROLLBACK")
 
 
 def _walk(node: Any) -> None:
