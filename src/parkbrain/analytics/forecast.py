@@ -2,11 +2,18 @@
 
 A series is laid out as a matrix of days x slots of the day (96 for 15 min, 24 for 1 h, 1 for 1 d). The
 forecast of a slot of a target day is the **median** of the same slot over the last ``history_days`` days
-of the same day type (workday / Saturday / Sunday or public holiday) before the forecast origin; the
-interval is the ``(1 - interval) / 2`` and ``(1 + interval) / 2`` quantiles of the same values. Medians
+of the same day type (workday / Saturday / Sunday or public holiday) before the forecast origin. Medians
 are robust to the outages and spikes of factory loads, and the same origin serves any horizon from a day
 to a month ahead. Chinese public holidays and make-up workdays (调休) come from ``chinese-calendar`` when
 ``holidays="cn"``.
+
+The interval starts from the ``(1 - interval) / 2`` and ``(1 + interval) / 2`` quantiles of the same
+values and is calibrated by conformalized quantile regression (Romano, Patterson & Candès 2019) on
+rolling origins: for each number of days ahead *h*, the last ``calibration_days`` days of history are
+forecast *h* days before each of them from the days before that origin, the score of each slot is how far
+the actual lay outside its bounds (negative inside), and both bounds move out (or in) by the
+``interval × (1 + 1/n)`` quantile of those scores. Uncalibrated, the quantiles of 15 past days held only
+77 % of the steel plant's actuals for a nominal 90 %.
 
 The backtest is rolling-origin, day-ahead: for each day from ``first_day`` on, the forecast uses only the
 days before it. It is scored against the seasonal-naive forecast (the same slot one week earlier):
@@ -18,7 +25,6 @@ days before it. It is scored against the seasonal-naive forecast (the same slot 
 from __future__ import annotations
 
 import contextlib
-import warnings
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -36,9 +42,8 @@ class ForecastParams:
     """One set of parameters for every point (chosen on the steel plant's first half-year)."""
 
     history_days: int = 15  # same-type days whose median is the forecast
-    interval: float = (
-        0.9  # central quantile range of the history (measured coverage on the steel plant: 77 %)
-    )
+    interval: float = 0.9  # nominal coverage (steel plant, calibrated: 89.9 %; raw quantiles: 76.8 %)
+    calibration_days: int = 28  # rolling-origin forecasts that calibrate the interval (0: raw quantiles)
     holidays: str = "none"  # "cn": Chinese public holidays and make-up workdays; "none": weekdays only
 
 
@@ -91,12 +96,27 @@ def to_day_matrix(series: pd.Series, slot: timedelta) -> DayMatrix:
     return DayMatrix(days, values.reshape(n_days, per_day), slot, index.tz)
 
 
+def nan_quantiles(history: np.ndarray, quantiles: tuple[float, ...]) -> np.ndarray:
+    """(quantiles, columns): ``np.nanquantile(history, quantiles, axis=0)`` (linear interpolation) without
+    its per-column loop; NaN where a column has no value."""
+    ordered = np.sort(history, axis=0)  # NaN sort last
+    count = (~np.isnan(history)).sum(axis=0)
+    out = np.full((len(quantiles), history.shape[1]), np.nan)
+    has = count > 0
+    cols = np.flatnonzero(has)
+    for k, q in enumerate(quantiles):
+        pos = q * (count[has] - 1)
+        lo = np.floor(pos).astype(int)
+        hi = np.minimum(lo + 1, count[has] - 1)
+        frac = pos - lo
+        out[k, cols] = ordered[lo, cols] * (1 - frac) + ordered[hi, cols] * frac
+    return out
+
+
 def _profile(history: np.ndarray, quantiles: tuple[float, float, float]) -> np.ndarray:
-    if len(history) == 0 or np.isnan(history).all():
+    if len(history) == 0:
         return np.full((3, history.shape[1]), np.nan)
-    with warnings.catch_warnings():  # slots without any value stay NaN
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanquantile(history, quantiles, axis=0)
+    return nan_quantiles(history, quantiles)
 
 
 def forecast_days(
@@ -113,6 +133,46 @@ def forecast_days(
         if len(same) == 0:  # no day of that type yet: fall back on all recent days
             same = np.arange(len(values))[-params.history_days :]
         out[:, i, :] = _profile(values[same], q)
+    return out
+
+
+def conformity(pred: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    """Per slot, how far ``actual`` lay outside the bounds ``pred[1]``..``pred[2]`` (negative inside)."""
+    return np.maximum(pred[1] - actual, actual - pred[2])
+
+
+def conformal_margin(scores: np.ndarray, coverage: float) -> float:
+    """The amount both bounds move out so that a share ``coverage`` of the scored slots would have been
+    inside (0 where there are no scores)."""
+    scores = scores[~np.isnan(scores)]
+    if not len(scores):
+        return 0.0
+    return float(np.quantile(scores, min(1.0, coverage * (1 + 1 / len(scores)))))
+
+
+def widen(pred: np.ndarray, margin: np.ndarray | float) -> np.ndarray:
+    """Move the bounds of ``pred`` (median, lower, upper) out by ``margin``, never past the median."""
+    lower = np.minimum(pred[1] - margin, pred[0])
+    upper = np.maximum(pred[2] + margin, pred[0])
+    return np.stack([pred[0], lower, upper])
+
+
+def horizon_margins(
+    values: np.ndarray, types: np.ndarray, horizon: int, params: ForecastParams = DEFAULT_PARAMS
+) -> np.ndarray:
+    """Conformal margin per day ahead (1 … ``horizon``): the last ``calibration_days`` days of ``values``
+    forecast that many days before each, from the days before that origin only (origins after a week)."""
+    n = len(values)
+    out = np.zeros(horizon)
+    for h in range(1, horizon + 1):
+        scores = [
+            conformity(
+                forecast_days(values[: t - h + 1], types[: t - h + 1], types[t : t + 1], params)[:, 0, :],
+                values[t],
+            )
+            for t in range(max(n - params.calibration_days, h + 6), n)
+        ]
+        out[h - 1] = conformal_margin(np.concatenate(scores), params.interval) if scores else 0.0
     return out
 
 
@@ -135,12 +195,9 @@ def compute_forecast(
     if not hist_days:
         raise InvalidInput("forecast: needs at least one whole day of history")
     targets = [hist_days[-1] + timedelta(days=i) for i in range(1, horizon_days + 1)]
-    f = forecast_days(
-        m.values[:last_full],
-        day_types(hist_days, params.holidays),
-        day_types(targets, params.holidays),
-        params,
-    )
+    hist_types = day_types(hist_days, params.holidays)
+    f = forecast_days(m.values[:last_full], hist_types, day_types(targets, params.holidays), params)
+    f = widen(f, horizon_margins(m.values[:last_full], hist_types, horizon_days, params)[:, None])
     start = pd.Timestamp(targets[0])
     if m.tz is not None:
         start = start.tz_localize(m.tz)
@@ -160,7 +217,9 @@ class Backtest:
     mase: float
     mase_insample: float
     mase_insample_seasonal_naive: float
-    interval_coverage: float
+    interval_coverage: float  # calibrated interval
+    interval_coverage_quantiles: float  # the raw quantiles of the history, before calibration
+    interval_width_mean: float
 
 
 def compute_backtest(
@@ -173,13 +232,26 @@ def compute_backtest(
         raise InvalidInput(
             f"backtest: first day {first_day} must be after the first week and within {len(m.days)} days"
         )
-    preds = np.stack(
+    cal_start = max(7, first_day - params.calibration_days)
+    raw = np.stack(
         [
             forecast_days(m.values[:d], types[:d], types[d : d + 1], params)[:, 0, :]
-            for d in range(first_day, len(m.days))
+            for d in range(cal_start, len(m.days))
         ],
         axis=1,
     )
+    scores = conformity(raw, m.values[cal_start:])
+    skip = first_day - cal_start
+    margins = np.array(
+        [
+            conformal_margin(scores[max(0, i - params.calibration_days) : i].ravel(), params.interval)
+            if params.calibration_days > 0
+            else 0.0
+            for i in range(skip, len(scores))
+        ]
+    )
+    raw = raw[:, skip:]
+    preds = widen(raw, margins[:, None])
     actual = m.values[first_day:]
     naive = m.values[first_day - 7 : len(m.days) - 7]
     ok = ~(np.isnan(actual) | np.isnan(naive) | np.isnan(preds[0]))
@@ -188,6 +260,7 @@ def compute_backtest(
     per_week = 7 * m.values.shape[1]
     scale = float(np.nanmean(np.abs(flat[per_week:] - flat[:-per_week])))
     inside = (actual >= preds[1]) & (actual <= preds[2])
+    inside_raw = (actual >= raw[1]) & (actual <= raw[2])
     return Backtest(
         days=len(m.days) - first_day,
         mae=round(float(err.mean()), 4),
@@ -196,6 +269,8 @@ def compute_backtest(
         mase_insample=round(float(err.mean() / scale), 4),
         mase_insample_seasonal_naive=round(float(err_naive.mean() / scale), 4),
         interval_coverage=round(float(inside[ok].mean()), 4),
+        interval_coverage_quantiles=round(float(inside_raw[ok].mean()), 4),
+        interval_width_mean=round(float((preds[2] - preds[1])[ok].mean()), 4),
     )
 
 
