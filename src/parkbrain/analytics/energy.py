@@ -117,10 +117,11 @@ def compute_consumption(
         raise InvalidInput(f"by: expected some of {', '.join(DIMENSIONS)}; got {unknown[0]!r}")
     if end <= start:
         raise InvalidInput(f"end: {end.isoformat()} is not after start {start.isoformat()}")
-    query = consumption_query(store, selection, start, end, grain, by, resolution)
-    if query is None:
-        return Consumption([], _scales(store, selection)[1])
-    sql, params, notes = query
+    scales, notes = _scales(store, selection)
+    if not scales:
+        return Consumption([], notes)
+    drops = register_days(store, selection, scales, start, end)
+    sql, params = _consumption_sql(selection, scales, grain, list(by), resolution, start, end, drops)
     return Consumption(store.query_rows(sql, params), notes)
 
 
@@ -184,7 +185,10 @@ def _consumption_sql(
     resolution: str,
     start: datetime,
     end: datetime,
+    drops: list[tuple[str, datetime]] | None = None,
 ) -> tuple[str, list[Any]]:
+    """The consumption SQL; ``drops`` (the register days, found beforehand by ``register_days``) are
+    written in as parameters, or found by the SQL itself when None (a query to nest)."""
     values = ", ".join("(?, ?, ?, ?::DOUBLE, ?)" for _ in scales)
     scale_params: list[Any] = []
     for carrier, unit, kind, factor in scales:
@@ -213,7 +217,7 @@ def _consumption_sql(
         LEFT JOIN parks pk ON pk.park_id = d.park_id
         WHERE p.energy_carrier IS NOT NULL {where_sql}
     ),
-    {_usage_ctes(resolution, _literal(start), _literal(end))}
+    {_usage_ctes(resolution, _literal(start), _literal(end), drops)}
     agg AS (
         SELECT {_GRAIN_SQL[grain]} AS period, {", ".join([*dims, *hour, ""])}
                pts.carrier, pts.target_unit AS unit, coalesce(sum(u.amount * pts.factor), 0.0) AS amount,
@@ -222,7 +226,10 @@ def _consumption_sql(
         GROUP BY ALL
     )
     SELECT a.*{"".join(", " + n for n in names)} FROM agg a ORDER BY {", ".join(group_cols)}"""
-    return sql, [*scale_params, *selection.params]
+    drop_params: list[Any] = []
+    if drops:
+        drop_params = [[p for p, _ in drops], [b for _, b in drops], *dict.fromkeys(p for p, _ in drops)]
+    return sql, [*scale_params, *selection.params, *drop_params]
 
 
 def _literal(t: datetime) -> str:
@@ -230,18 +237,39 @@ def _literal(t: datetime) -> str:
     return f"make_timestamptz({int(t.timestamp() * 1_000_000)})"
 
 
-def _usage_ctes(resolution: str, lo: str, hi: str) -> str:
-    """``usage(point_id, bucket, amount)``: consumption in the point's own unit per rollup bucket,
-    rollover corrections included (each at the bucket of the reading before the drop)."""
-    d = REGISTER_DROPS
-    power = "power(10, ceil(log10(prev)))"
-    day_table = "readings_1h" if resolution == "1h" else "readings_1d"
-    bucket_of = (
-        "time_bucket(INTERVAL 1 HOUR, prev_bucket)"
-        if resolution == "1h"
-        else ("time_bucket(INTERVAL 1 DAY, prev_bucket, TIMESTAMPTZ '2000-01-01 00:00:00+08')")
+def register_days(
+    store: Store,
+    selection: Selection,
+    scales: list[tuple[str, str, str, float]],
+    start: datetime,
+    end: datetime,
+) -> list[tuple[str, datetime]]:
+    """(point_id, day bucket) of the selected cumulative registers whose reading drops on that day
+    (within it, or from the day before): the only days whose 15-minute rollups a rollover needs.
+    Found apart from the consumption query, so that it reads those points and days only."""
+    if not any(kind == "cumulative" for _, _, kind, _ in scales):
+        return []
+    where_sql = f"AND {selection.where_sql}" if selection.where_sql else ""
+    rows = store.query_rows(
+        f"""SELECT point_id, bucket FROM (
+                SELECT r.point_id, r.bucket, r.min, r.first,
+                       lag(r.last) OVER (PARTITION BY r.point_id ORDER BY r.bucket) AS prev_last
+                FROM readings_1d r
+                WHERE r.bucket >= {_literal(start)} - INTERVAL 1 DAY AND r.bucket < {_literal(end)}
+                  AND r.point_id IN (SELECT p.point_id FROM points p JOIN devices d USING (device_id)
+                                     WHERE p.energy_carrier IS NOT NULL AND p.value_kind = 'cumulative'
+                                     {where_sql})
+            ) WHERE min < first OR first < prev_last ORDER BY point_id, bucket""",
+        list(selection.params),
     )
-    return f"""
+    return [(r["point_id"], r["bucket"]) for r in rows]
+
+
+def _register_steps(drops: list[tuple[str, datetime]] | None, lo: str, hi: str) -> str:
+    """``register_days`` and ``steps`` (the 15-minute rollups around each register day): found in SQL
+    when ``drops`` is None, else from the given days (parameters), reading only their points and days."""
+    if drops is None:
+        return f"""
     register_days AS (
         SELECT point_id, bucket FROM (
             SELECT r.point_id, r.bucket, r.min, r.first,
@@ -258,7 +286,43 @@ def _usage_ctes(resolution: str, lo: str, hi: str) -> str:
         WHERE r.bucket >= {lo} - INTERVAL 2 DAY AND r.bucket < {hi} + INTERVAL 1 DAY
           AND r.point_id IN (SELECT point_id FROM register_days) AND EXISTS (SELECT 1 FROM register_days c WHERE c.point_id = r.point_id
                       AND r.bucket >= c.bucket - INTERVAL 1 DAY AND r.bucket < c.bucket + INTERVAL 1 DAY)
-    ),
+    ),"""
+    if not drops:
+        return """
+    steps AS (
+        SELECT NULL::VARCHAR AS point_id, NULL::DOUBLE AS first, NULL::DOUBLE AS prev,
+               NULL::TIMESTAMPTZ AS prev_bucket
+        WHERE FALSE
+    ),"""
+    first = _literal(min(b for _, b in drops) - timedelta(days=1))
+    last = _literal(max(b for _, b in drops) + timedelta(days=1))
+    points = ", ".join("?" for _ in dict.fromkeys(p for p, _ in drops))
+    return f"""
+    register_days AS (SELECT unnest(?::VARCHAR[]) AS point_id, unnest(?::TIMESTAMPTZ[]) AS bucket),
+    steps AS (
+        SELECT r.point_id, r.first,
+               lag(r.last) OVER (PARTITION BY r.point_id ORDER BY r.bucket) AS prev,
+               lag(r.bucket) OVER (PARTITION BY r.point_id ORDER BY r.bucket) AS prev_bucket
+        FROM readings_15m r
+        WHERE r.bucket >= {lo} - INTERVAL 2 DAY AND r.bucket < {hi} + INTERVAL 1 DAY
+          AND r.bucket >= {first} AND r.bucket < {last} AND r.point_id IN ({points})
+          AND EXISTS (SELECT 1 FROM register_days c WHERE c.point_id = r.point_id
+                      AND r.bucket >= c.bucket - INTERVAL 1 DAY AND r.bucket < c.bucket + INTERVAL 1 DAY)
+    ),"""
+
+
+def _usage_ctes(resolution: str, lo: str, hi: str, drops: list[tuple[str, datetime]] | None = None) -> str:
+    """``usage(point_id, bucket, amount)``: consumption in the point's own unit per rollup bucket,
+    rollover corrections included (each at the bucket of the reading before the drop)."""
+    d = REGISTER_DROPS
+    power = "power(10, ceil(log10(prev)))"
+    day_table = "readings_1h" if resolution == "1h" else "readings_1d"
+    bucket_of = (
+        "time_bucket(INTERVAL 1 HOUR, prev_bucket)"
+        if resolution == "1h"
+        else ("time_bucket(INTERVAL 1 DAY, prev_bucket, TIMESTAMPTZ '2000-01-01 00:00:00+08')")
+    )
+    return f"""{_register_steps(drops, lo, hi)}
     rollovers AS (
         SELECT point_id, {bucket_of} AS bucket, {power} - prev AS amount
         FROM steps
