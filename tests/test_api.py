@@ -496,6 +496,11 @@ PUBLIC_ROUTES = {
     "/api/console/parks/{park_id}": "get",
     "/api/console/enterprises/{enterprise_id}": "get",
     "/api/console/config": "get",
+    # policy Q&A and matching (routes_policy)
+    "/api/policies": "get",
+    "/api/policies/search": "get",
+    "/api/policies/ask": "post",
+    "/api/enterprises/{enterprise_id}/policy-matches": "get",
 }
 LOCAL_ROUTES = {"/api/local/sql": "post", "/api/local/info": "get", "/api/local/call/{op}": "post"}
 

@@ -117,6 +117,7 @@ def _bodies(world: World) -> dict[str, Any]:
         "/api/auth/login": {"username": "admin", "password": "wrong-password"},
         "/api/auth/logout": {},
         "/api/detect": {"train_rows": 10, "rows": [{"a": float(i), "b": float(i % 3)} for i in range(12)]},
+        "/api/policies/ask": {"question": "强基行动包括哪些内容"},
         "/api/aqi": {
             "standard": "2026",
             "rows": [{"pm2_5": 80, "pm10": 90, "so2": 5, "no2": 20, "co": 0.5, "o3": 60}],

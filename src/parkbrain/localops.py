@@ -15,6 +15,7 @@ from parkbrain.facets.air import AIR_OPS, AIR_WRITES
 from parkbrain.facets.energy import ENERGY_OPS, ENERGY_WRITES
 from parkbrain.facets.health import HEALTH_OPS, HEALTH_WRITES
 from parkbrain.facets.operations import OPERATIONS_OPS, OPERATIONS_WRITES
+from parkbrain.facets.policy import POLICY_OPS, POLICY_WRITES
 
 
 def _user_create(park: Park, **kw: Any) -> dict[str, Any]:
@@ -53,6 +54,7 @@ OPS: dict[str, Callable[..., Any]] = {
     **AIR_OPS,
     **ENERGY_OPS,
     **HEALTH_OPS,
+    **POLICY_OPS,
 }
 
 #: Operations that write (the CLI opens the file read-write for these).
@@ -70,6 +72,7 @@ WRITES = frozenset(
         *AIR_WRITES,
         *ENERGY_WRITES,
         *HEALTH_WRITES,
+        *POLICY_WRITES,
     }
 )
 

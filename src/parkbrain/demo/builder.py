@@ -168,6 +168,7 @@ def build_demo(
     say("alerts", 0.92)
     derive_alerts(park.store, end)
     park.store.write("sources", _sources(seed, report))
+    park.import_demo_policies(shared)  # demo documents, and the real policy when the shared data is there
     park.store.checkpoint()
     report.seconds = time.perf_counter() - started
     report.tables = park.info()["tables"]

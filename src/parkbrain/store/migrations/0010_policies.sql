@@ -28,6 +28,7 @@ CREATE TABLE policy_chunks (
 CREATE TABLE policy_conditions (
     doc_id        VARCHAR NOT NULL,
     condition_id  VARCHAR NOT NULL,
+    seq           INTEGER NOT NULL,         -- order in the document
     field         VARCHAR NOT NULL,
     op            VARCHAR NOT NULL,
     value         VARCHAR NOT NULL,         -- JSON
