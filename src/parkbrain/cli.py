@@ -209,7 +209,7 @@ ROLE_CHOICE = click.Choice(
 
 
 #: Operations that may start a new database file (an import into an empty park).
-CREATES = frozenset({"import"})
+CREATES = frozenset({"import", "policy_import"})
 
 
 def _admin(db: str, op: str, **args: Any) -> Any:
