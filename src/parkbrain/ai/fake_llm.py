@@ -82,13 +82,14 @@ class FakeLLM:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._url: str | None = None
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
+        """``http://127.0.0.1:<port>/v1`` (still known after ``stop``, for messages that name it)."""
+        if self._url is None:
             raise RuntimeError("the fake LLM is not started; use it as a context manager")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return self._url
 
     def config(self, **overrides: Any) -> LLMConfig:
         """An ``LLMConfig`` for this endpoint (fast retries; ``overrides`` replace any field)."""
@@ -104,7 +105,11 @@ class FakeLLM:
     def start(self) -> FakeLLM:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-llm", daemon=True)
+        host, port = self._server.server_address[:2]
+        self._url = f"http://{host}:{port}/v1"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-llm", daemon=True
+        )
         self._thread.start()
         return self
 
