@@ -61,6 +61,23 @@ RETRIEVAL_CASES = [
 ]
 
 
+#: Written after the retrieval was tuned on RETRIEVAL_CASES and measured once, untuned: hit@1 9/12, hit@3 11/12.
+HELD_OUT_CASES = [
+    ("梧州钢铁公司5G工业互联网建设成本", RETRIEVAL_CASES[9][1]),
+    ("医疗金融糖业缺乏高质量知识库", RETRIEVAL_CASES[10][1]),
+    ("跨境电商跨境金融场景", RETRIEVAL_CASES[6][1]),
+    ("智算中心建设", RETRIEVAL_CASES[1][1]),
+    ("联合实验室和创新中心", RETRIEVAL_CASES[4][1]),
+    ("嗦粉经济 茶饮产业", RETRIEVAL_CASES[7][1]),
+    ("东盟语料库", RETRIEVAL_CASES[1][1]),
+    ("产业链条短的问题", RETRIEVAL_CASES[8][1]),
+    ("What challenges do parks face with data quality?", RETRIEVAL_CASES[10][1]),
+    ("What does the report recommend on the ASEAN computing hub?", RETRIEVAL_CASES[1][1]),
+    ("How can large models help equipment fault diagnosis?", RETRIEVAL_CASES[7][1]),
+    ("免证园区", RETRIEVAL_CASES[7][1]),
+]
+
+
 @pytest.fixture(scope="module")
 def corpus_park():
     """An in-memory park holding the demo documents and the real report."""
@@ -225,6 +242,21 @@ def test_retrieval_on_the_real_report_ranks_the_right_section_first(corpus_park)
     print(f"policy retrieval: {n} questions, hit@1 {hit1}/{n}, hit@3 {hit3}/{n}")
     assert not misses, misses
     assert sum(1 for q, _ in RETRIEVAL_CASES if q.isascii()) >= 2 and n >= 10
+
+
+def test_retrieval_on_held_out_questions(corpus_park):
+    """Questions not used for tuning: the figures are measured and kept, with a floor."""
+    ranked = [
+        [(h["doc_id"], h["section"]) for h in corpus_park.search_policies(q, k=3)] for q, _ in HELD_OUT_CASES
+    ]
+    hit1 = sum(r[:1] == [(REAL_ID, s)] for r, (_, s) in zip(ranked, HELD_OUT_CASES))
+    hit3 = sum((REAL_ID, s) in r for r, (_, s) in zip(ranked, HELD_OUT_CASES))
+    n = len(HELD_OUT_CASES)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with (ARTIFACTS / "policy-retrieval.txt").open("a", encoding="utf-8") as out:
+        out.write(f"held_out {n}\nheld_out_hit@1 {hit1 / n:.3f}\nheld_out_hit@3 {hit3 / n:.3f}\n")
+    print(f"policy retrieval, held out: {n} questions, hit@1 {hit1}/{n}, hit@3 {hit3}/{n}")
+    assert hit1 >= 9 and hit3 >= 11
 
 
 def test_answer_quotes_the_paragraphs_with_citations(corpus_park):
