@@ -32,6 +32,7 @@ bench: $(STAMP)  ## benchmarks print their figure beside a reference measured in
 	$(PY) benchmarks/bench_api.py
 	$(PY) benchmarks/bench_console.py
 	$(PY) benchmarks/bench_import.py
+	$(PY) benchmarks/bench_ask.py
 	$(VENV)/bin/parkbrain bench telemetry
 	$(VENV)/bin/parkbrain bench skab
 	$(VENV)/bin/parkbrain bench forecast

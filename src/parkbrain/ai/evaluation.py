@@ -67,15 +67,21 @@ def cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "parkbrain"
 
 
+def eval_demo_path(cache: str | Path | None = None) -> Path:
+    """Where the evaluation demo is (or will be) kept in ``cache`` (default ``cache_dir()``): the name
+    carries seed, end and days."""
+    folder = Path(cache) if cache is not None else cache_dir()
+    return folder / f"eval-demo-s{EVAL_SEED}-{EVAL_NOW:%Y%m%dT%H%M}-{EVAL_DAYS}d.duckdb"
+
+
 def eval_demo_file(cache: str | Path | None = None) -> Path:
     """The evaluation demo (seed 42, 240 days ending 2026-11-20 12:00 +08:00), built into ``cache``
-    (default ``cache_dir()``) the first time and reused after; the name carries seed, end and days."""
+    the first time (about two minutes) and reused after."""
     from parkbrain.demo import build_demo_file
 
-    folder = Path(cache) if cache is not None else cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"eval-demo-s{EVAL_SEED}-{EVAL_NOW:%Y%m%dT%H%M}-{EVAL_DAYS}d.duckdb"
+    path = eval_demo_path(cache)
     if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
         build_demo_file(path, seed=EVAL_SEED, end=EVAL_NOW, days=EVAL_DAYS)
     return path
 
