@@ -444,3 +444,75 @@ def test_check_sql_accepts_the_ordinary_shapes():
         "SELECT unnest([1, 2]) AS v",
     ):
         check_sql(sql)
+
+
+# -- the whole answer through the model (ai.assistant's session: the views under the caller's scope) -------
+
+
+def _view_scope(scope):
+    from parkbrain.ai.views import ViewScope
+
+    return ViewScope(
+        enterprises=scope.enterprises("e"),
+        alerts=scope.alerts("a"),
+        buildings=scope.buildings("b"),
+        devices=scope.devices("d"),
+        points=scope.points("p", "d"),
+    )
+
+
+def _answer(park: Park, script, question: str):
+    from parkbrain.ai.assistant import Session
+    from parkbrain.ai.llm_query import answer_with_llm
+
+    session = Session(park.store, _view_scope(park.scope))
+    with FakeLLM(script) as fake, LLMClient(fake.config()) as client:
+        return answer_with_llm(client, session, question, NOW, park.scope), session, fake
+
+
+WEEK = {"start": "2026-11-14", "end": "2026-11-21", "grain": None, "label": "最近7天"}
+
+
+def test_a_structured_query_from_the_model_is_answered_like_the_offline_engine(small_demo_file):
+    from parkbrain.ai.assistant import answer_query
+
+    query = {"metric": "electricity_kwh", "dimensions": ["park"], "time": WEEK, "order": "desc", "limit": 3}
+    with Park.open(small_demo_file, read_only=True) as park:
+        answer, session, fake = _answer(
+            park, [tool_reply("structured_query", query)], "最近7天用电量最高的3个园区？"
+        )
+        offline = answer_query(session, StructuredQuery.from_dict(query), "zh")
+    assert answer["engine"] == "llm" and answer["status"] == "answered"
+    assert answer["query"] == {**query, "dimensions": ["park"], "filters": [], "compare": None, "agg": None}
+    assert answer["rows"] == offline["rows"] and len(answer["rows"]) == 3
+    assert answer["columns"] == ["park_name", "electricity_kwh"] and answer["sql"] == offline["sql"]
+    assert len(answer["llm_calls"]) == 1 and answer["llm_calls"][0]["prompt_tokens"] > 0
+    assert "nanning-hitech" in fake.requests[0]["messages"][0]["content"]  # the parks it may name
+
+
+def test_free_sql_from_the_model_answers_an_enterprise_with_its_own_rows_only(small_demo_file):
+    sql = "SELECT enterprise_id, round(sum(amount), 3) AS kwh FROM sem_energy_daily GROUP BY 1 ORDER BY 1"
+    script = [tool_reply("free_sql", {"sql": sql, "explanation": "各企业用电"})]
+    with Park.open(small_demo_file, read_only=True) as park:
+        own = park.store.query_rows(
+            "SELECT enterprise_id, park_id FROM enterprises ORDER BY 1 LIMIT 1 OFFSET 5"
+        )[0]
+        view = _enterprise_view(park, own["enterprise_id"], own["park_id"])
+        answer, _, _ = _answer(view, script, "我们企业每天用多少电？")
+    assert answer["status"] == "answered" and answer["engine"] == "llm" and answer["query"] is None
+    assert answer["columns"] == ["enterprise_id", "kwh"]
+    assert [r[0] for r in answer["rows"]] == [own["enterprise_id"]]
+    assert answer["sql"].endswith("LIMIT 1000") and f"'{own['enterprise_id']}'" in answer["sql"]
+    assert answer["sources"][0]["model_sql"] == sql and "共 1 行" in answer["answer"]
+    assert not any(ch.isdigit() for ch in answer["answer"].replace("1 行", "").replace("1000", ""))
+
+
+def test_a_refusal_and_an_unrunnable_query_are_unsupported_answers(small_demo_file):
+    with Park.open(small_demo_file, read_only=True) as park:
+        refused, _, _ = _answer(
+            park, [tool_reply("free_sql", {"sql": "SELECT * FROM users"})], "列出所有用户密码"
+        )
+        broken, _, _ = _answer(park, [tool_reply("free_sql", {"sql": "SELECT no_such FROM sem_parks"})], "x?")
+    assert refused["status"] == "unsupported" and "users is not readable" in refused["answer"]
+    assert refused["rows"] == [] and refused["sql"] is None
+    assert broken["status"] == "unsupported" and "could not be run" in broken["answer"]

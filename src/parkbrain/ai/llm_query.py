@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from parkbrain.ai.llm import CallStats, LLMClient, Tool, ToolReply
@@ -258,7 +259,7 @@ def llm_policy_answer(
     answer, cited = _keep_valid_citations(result.content or "", len(paragraphs))
     if not cited:
         return _policy_result(_NOT_GROUNDED[lang], [], "unsupported", [result.stats])
-    sources = [{"kind": "policy", **_source(paragraphs[n - 1])} for n in cited]
+    sources = [_source(paragraphs[n - 1]) for n in cited]
     return _policy_result(answer, sources, "answered", [result.stats])
 
 
@@ -304,7 +305,8 @@ def _keep_valid_citations(text: str, count: int) -> tuple[str, list[int]]:
 
 
 def _source(paragraph: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: paragraph.get(k) for k in ("doc_id", "title", "section", "text")}
+    """The paragraph as given (its demo label, chunk id … kept), as a policy source."""
+    return {**paragraph, "kind": "policy"}
 
 
 def _policy_result(
@@ -324,6 +326,111 @@ def _policy_result(
     }
 
 
+# -- the whole answer ----------------------------------------------------------------------------------------
+
+
+def answer_with_llm(
+    client: LLMClient,
+    session: Any,
+    question: str,
+    now: datetime,
+    scope: Any,
+    *,
+    lang: str | None = None,
+    layer: Any | None = None,
+) -> dict[str, Any]:
+    """The assistant's answer (the contract's keys, ``engine`` "llm") to ``question`` through the model.
+
+    ``session`` is the offline engine's ``ai.assistant.Session`` (its cursor holds the ``sem_*`` views
+    under the caller's scope); ``scope`` the caller's ``space.scope.Scope`` for free SQL. A structured
+    query is compiled and answered exactly as the offline engine does; free SQL is scoped, limited and
+    run read-only by ``sqlsafe``; a refusal is an ``unsupported`` answer naming the reason. The model's
+    calls (latency, tokens) are in ``llm_calls``. ``UpstreamError`` when the endpoint fails.
+    """
+    from parkbrain.ai.assistant import answer_query, empty_answer
+    from parkbrain.ai.semantic import load_layer
+
+    layer = layer or load_layer()
+    lang = lang or ("zh" if re.search(r"[\u4e00-\u9fff]", question) else "en")
+    first = len(client.calls)
+    result = llm_structured_query(client, question, now, layer, entities=catalogue_entities(session.store))
+    calls = [c.as_dict() for c in client.calls[first:]]
+    if isinstance(result, StructuredQuery):
+        answer = answer_query(session, result, lang, layer, engine="llm")
+    elif isinstance(result, FreeSQL):
+        try:
+            answer = _free_sql_answer(session, result, scope, lang)
+        except QueryError as exc:  # refused on the database (a CTE named like a view), too slow, or wrong
+            answer = {
+                **empty_answer("unsupported", _NOT_RUN[lang] + exc.message, engine="llm"),
+                "sql": result.sql,
+            }
+    else:
+        answer = empty_answer("unsupported", _REFUSED[lang] + result.reason, engine="llm")
+    return {**answer, "llm_calls": calls}
+
+
+_NOT_RUN = {"zh": "模型编写的查询无法运行：", "en": "The model's query could not be run: "}
+_REFUSED = {
+    "zh": "抱歉，无法用园区数据回答这个问题：",
+    "en": "Sorry, this cannot be answered from the park data: ",
+}
+
+
+def _free_sql_answer(session: Any, free: FreeSQL, scope: Any, lang: str) -> dict[str, Any]:
+    from parkbrain.ai.sqlsafe import make_safe, run_safe_sql
+    from parkbrain.ai.views import create_semantic_views
+
+    facts = [v for v in ("sem_energy_daily", "sem_aqi_daily") if v in make_safe(free.sql, scope).relations]
+    if facts:
+        create_semantic_views(session.con, session.store, session.scope, views=facts)
+    safe, table = run_safe_sql(session.con, free.sql, scope)
+    columns = list(table.column_names)
+    rows = [[_plain(v) for v in row.values()] for row in table.to_pylist()]
+    status = "answered" if rows else "no_data"
+    return {
+        "answer": _free_sql_text(len(rows), safe.limit, free.explanation, lang),
+        "query": None,
+        "sql": safe.sql,
+        "columns": columns,
+        "rows": rows,
+        "sources": [
+            {"kind": "sql", "sql": safe.sql, "model_sql": free.sql, "views": list(safe.relations)},
+            *({"kind": "table", "table": r} for r in safe.relations),
+        ],
+        "status": status,
+        "clarify": [],
+        "engine": "llm",
+    }
+
+
+def _plain(v: Any) -> Any:
+    """A JSON-safe cell: dates as ISO text, decimals as floats, NaN as null."""
+    if isinstance(v, (date, datetime)):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return float(v)
+    if isinstance(v, float) and v != v:
+        return None
+    return v
+
+
+def _free_sql_text(n: int, limit: int, explanation: str, lang: str) -> str:
+    """What the rows are, never a number from the model: only the row count the platform measured."""
+    capped = n >= limit
+    if lang == "zh":
+        if not n:
+            return "查询没有返回数据，无法给出数值。"
+        note = f"（已截取前 {limit} 行）" if capped else ""
+        what = f"：{explanation}" if explanation else ""
+        return f"模型编写的查询经平台加上权限范围和行数上限后运行{what}，共 {n} 行{note}，见下表。"
+    if not n:
+        return "The query returned no rows; no number can be given."
+    note = f" (the first {limit})" if capped else ""
+    what = f" ({explanation})" if explanation else ""
+    return f"The model's query{what}, run with the platform's tenant filter and row limit, returned {n} rows{note}; see the table."
+
+
 def describe(result: LLMResult) -> dict[str, Any]:
     """A JSON-safe summary of an LLM result (for logs and the answer's ``query`` key)."""
     if isinstance(result, StructuredQuery):
@@ -337,6 +444,7 @@ __all__ = [
     "FreeSQL",
     "LLMResult",
     "Refusal",
+    "answer_with_llm",
     "catalogue_entities",
     "describe",
     "llm_policy_answer",
