@@ -516,3 +516,16 @@ def test_a_refusal_and_an_unrunnable_query_are_unsupported_answers(small_demo_fi
     assert refused["status"] == "unsupported" and "users is not readable" in refused["answer"]
     assert refused["rows"] == [] and refused["sql"] is None
     assert broken["status"] == "unsupported" and "could not be run" in broken["answer"]
+
+
+def test_open_llm_client_is_none_without_configuration_and_talks_to_the_configured_endpoint(tmp_path):
+    from parkbrain.ai.llm import open_llm_client
+
+    assert open_llm_client(env={}) is None
+    with FakeLLM([tool_reply("structured_query", GOOD)]) as fake:
+        path = tmp_path / "llm.toml"
+        path.write_text(f'[llm]\nbase_url = "{fake.base_url}"\nmodel = "local-qwen"\n', encoding="utf-8")
+        with open_llm_client(path, env={}) as client:
+            result = llm_structured_query(client, QUESTION, NOW, load_layer())
+    assert isinstance(result, StructuredQuery) and fake.requests[0]["model"] == "local-qwen"
+    assert "authorization" not in fake.headers[0]  # no key configured, none sent

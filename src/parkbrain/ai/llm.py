@@ -325,6 +325,12 @@ class LLMClient:
         self.calls.append(stats)
 
 
+def open_llm_client(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> LLMClient | None:
+    """A client for the configured endpoint (``load_llm_config``), or None when none is configured."""
+    config = load_llm_config(path, env)
+    return LLMClient(config) if config is not None else None
+
+
 # -- helpers -----------------------------------------------------------------------------------------------
 
 
