@@ -529,3 +529,31 @@ def test_open_llm_client_is_none_without_configuration_and_talks_to_the_configur
             result = llm_structured_query(client, QUESTION, NOW, load_layer())
     assert isinstance(result, StructuredQuery) and fake.requests[0]["model"] == "local-qwen"
     assert "authorization" not in fake.headers[0]  # no key configured, none sent
+
+
+# -- through Park.ask (the LLM configured by the environment) ----------------------------------------------
+
+
+def test_park_ask_takes_the_llm_path_when_an_endpoint_is_configured(small_demo_file, monkeypatch):
+    query = {"metric": "alert_count", "dimensions": ["park"], "time": WEEK, "order": "desc", "limit": 2}
+    with (
+        FakeLLM([tool_reply("structured_query", query)]) as fake,
+        Park.open(small_demo_file, read_only=True) as park,
+    ):
+        monkeypatch.setenv("PARKBRAIN_LLM_BASE_URL", fake.base_url)
+        monkeypatch.setenv("PARKBRAIN_LLM_MODEL", "fake-model")
+        answer = park.ask("最近7天告警最多的两个园区？", now=NOW)
+        monkeypatch.delenv("PARKBRAIN_LLM_BASE_URL")
+        offline = park.ask("最近7天告警最多的两个园区？", now=NOW)
+    assert answer["engine"] == "llm" and offline["engine"] == "offline"
+    assert answer["query"]["metric"] == "alert_count" and len(fake.requests) == 1
+    assert answer["status"] == offline["status"] == "answered"
+    assert answer["rows"] == offline["rows"]
+
+
+def test_park_ask_answers_offline_when_the_endpoint_fails(small_demo_file, monkeypatch):
+    with FakeLLM([error_reply(401, "bad key")]) as fake, Park.open(small_demo_file, read_only=True) as park:
+        monkeypatch.setenv("PARKBRAIN_LLM_BASE_URL", fake.base_url)
+        monkeypatch.setenv("PARKBRAIN_LLM_MODEL", "fake-model")
+        answer = park.ask("最近7天各园区的告警数", now=NOW)
+    assert answer["engine"] == "offline" and answer["status"] == "answered" and len(fake.requests) == 1
