@@ -501,6 +501,8 @@ PUBLIC_ROUTES = {
     "/api/policies/search": "get",
     "/api/policies/ask": "post",
     "/api/enterprises/{enterprise_id}/policy-matches": "get",
+    # the park assistant (routes_assistant)
+    "/api/ask": "post",
 }
 LOCAL_ROUTES = {"/api/local/sql": "post", "/api/local/info": "get", "/api/local/call/{op}": "post"}
 

@@ -118,6 +118,7 @@ def _bodies(world: World) -> dict[str, Any]:
         "/api/auth/logout": {},
         "/api/detect": {"train_rows": 10, "rows": [{"a": float(i), "b": float(i % 3)} for i in range(12)]},
         "/api/policies/ask": {"question": "强基行动包括哪些内容"},
+        "/api/ask": {"question": "各企业的用电量", "now": "2026-11-20T12:00:00+08:00"},
         "/api/aqi": {
             "standard": "2026",
             "rows": [{"pm2_5": 80, "pm10": 90, "so2": 5, "no2": 20, "co": 0.5, "o3": 60}],

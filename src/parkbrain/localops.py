@@ -12,6 +12,7 @@ from typing import Any
 from parkbrain.core import Park
 from parkbrain.errors import InvalidInput
 from parkbrain.facets.air import AIR_OPS, AIR_WRITES
+from parkbrain.facets.assistant import ASSISTANT_OPS
 from parkbrain.facets.energy import ENERGY_OPS, ENERGY_WRITES
 from parkbrain.facets.health import HEALTH_OPS, HEALTH_WRITES
 from parkbrain.facets.operations import OPERATIONS_OPS, OPERATIONS_WRITES
@@ -55,6 +56,7 @@ OPS: dict[str, Callable[..., Any]] = {
     **ENERGY_OPS,
     **HEALTH_OPS,
     **POLICY_OPS,
+    **ASSISTANT_OPS,
 }
 
 #: Operations that write (the CLI opens the file read-write for these).

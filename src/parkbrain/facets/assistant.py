@@ -4,6 +4,161 @@ policy Q&A and policy matching. Computations are in ``parkbrain.ai``; reads go t
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from parkbrain.errors import InvalidInput, ParkError
+
+if TYPE_CHECKING:
+    from parkbrain.ai.assistant import Session
+    from parkbrain.ai.views import ViewScope
+
+MAX_QUESTION_CHARS = 500
+log = logging.getLogger(__name__)
+
 
 class AssistantFacet:
     """The park assistant of ``Park``."""
+
+    def ask(
+        self, question: str, *, now: str | datetime | None = None, lang: str | None = None
+    ) -> dict[str, Any]:
+        """Answer a question about the park's data (or its policies) in Chinese or English.
+
+        Returns ``answer``, ``query``, ``sql``, ``columns``, ``rows``, ``sources``, ``status``
+        (answered | clarify | no_data | unsupported), ``clarify`` and ``engine`` (offline | llm).
+        ``now`` (ISO time; default the current time) is when the question is asked: 上个月 is the month
+        before it. Policy questions go to ``policy_answer``; with an LLM configured, the model fills the
+        query and the offline engine is the fallback."""
+        from parkbrain.ai.assistant import Session, answer_question, empty_answer
+
+        self.require("read")
+        question = _check_question(question)
+        if lang not in (None, "zh", "en"):
+            raise InvalidInput(f"lang: expected zh or en; got {lang!r}")
+        when = _ask_time(now)
+        session = Session(self.store, self._view_scope())
+        result = self._ask_llm(session, question, when, lang)
+        if result is None:
+            result = answer_question(self.store, question, when, lang=lang, session=session)
+        if result["status"] == "policy":
+            result = self._policy_or(question, lang, empty_answer("unsupported", _no_policy(question)))
+        elif result["status"] == "unsupported" and result["query"] is None and not result["clarify"]:
+            result = self._policy_or(question, lang, result, only_answered=True)
+        self._audit_assistant_reads(session, result)
+        return result
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _view_scope(self) -> ViewScope:
+        from parkbrain.ai.views import ViewScope
+
+        s = self.scope
+        return ViewScope(
+            enterprises=s.enterprises("e"),
+            alerts=s.alerts("a"),
+            buildings=s.buildings("b"),
+            devices=s.devices("d"),
+            points=s.points("p", "d"),
+        )
+
+    def _policy_or(
+        self, question: str, lang: str | None, fallback: dict[str, Any], only_answered: bool = False
+    ) -> dict[str, Any]:
+        """``policy_answer`` (the policy corpus) when that is available, else ``fallback``."""
+        answer_policy = getattr(self, "policy_answer", None)
+        if answer_policy is None:
+            return fallback
+        try:
+            result = answer_policy(question, lang=lang)
+        except ParkError as exc:
+            log.info("policy answer failed: %s", exc)
+            return fallback
+        if only_answered and result.get("status") != "answered":
+            return fallback
+        return result
+
+    def _ask_llm(
+        self, session: Session, question: str, when: datetime, lang: str | None
+    ) -> dict[str, Any] | None:
+        """The LLM path when one is configured and gives a structured query; None → answer offline."""
+        try:
+            from parkbrain.ai.llm import LLMClient, load_llm_config
+            from parkbrain.ai.llm_query import catalogue_entities, llm_structured_query
+        except ImportError:  # pragma: no cover - the LLM path is optional
+            return None
+        config = load_llm_config()
+        if config is None:
+            return None
+        from parkbrain.ai.assistant import answer_query
+        from parkbrain.ai.parse import question_lang
+        from parkbrain.ai.query import StructuredQuery
+        from parkbrain.ai.semantic import load_layer
+
+        try:
+            client = LLMClient(config)
+            result = llm_structured_query(
+                client, question, when, load_layer(), entities=catalogue_entities(self.store)
+            )
+        except ParkError as exc:  # the endpoint failed: the offline engine answers
+            log.warning("LLM path failed, answering offline: %s", exc)
+            return None
+        if not isinstance(result, StructuredQuery):
+            return None  # free SQL and refusals: the offline engine answers (the lead wires free SQL)
+        return answer_query(session, result, lang or question_lang(question), engine="llm")
+
+    def _audit_assistant_reads(self, session: Session, result: dict[str, Any]) -> None:
+        """One ``grant.read`` entry per grant whose points the answer's fact view read."""
+        views = set(((result.get("sources") or [{}])[0]).get("views") or [])
+        if (
+            self.scope.everything
+            or not self.scope.granted
+            or not views & {"sem_energy_daily", "sem_aqi_daily"}
+        ):
+            return
+        table = "sem_energy_daily" if "sem_energy_daily" in views else "sem_aqi_daily"
+        column = "point_id" if table == "sem_energy_daily" else "device_id"
+        ids = [r[0] for r in session.con.execute(f"SELECT DISTINCT {column} FROM {table}").fetchall()]
+        points = self.store.query_rows(
+            "SELECT p.point_id, d.park_id, d.enterprise_id FROM points p JOIN devices d USING (device_id) "
+            f"WHERE list_contains(?::VARCHAR[], {'p.point_id' if column == 'point_id' else 'd.device_id'})",
+            [ids],
+        )
+        self._audit_grant_reads(points, "assistant")
+
+
+def _check_question(question: Any) -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise InvalidInput("question: expected a non-empty text")
+    question = question.strip()
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InvalidInput(f"question: expected at most {MAX_QUESTION_CHARS} characters; got {len(question)}")
+    return question
+
+
+def _ask_time(now: str | datetime | None) -> datetime:
+    from parkbrain.model.timeutil import PARK_TZ, parse_time
+
+    if now is None:
+        return datetime.now(PARK_TZ)
+    if isinstance(now, datetime):
+        return now if now.tzinfo else now.replace(tzinfo=PARK_TZ)
+    try:
+        return parse_time(now, "now")
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def _no_policy(question: str) -> str:
+    from parkbrain.ai.parse import question_lang
+
+    if question_lang(question) == "zh":
+        return "抱歉，这是政策类问题，但政策库不可用，无法回答。"
+    return "Sorry, this is a policy question and the policy corpus is not available."
+
+
+#: Local operations of the assistant (``parkbrain ask`` on the file, or through the server holding it).
+ASSISTANT_OPS: dict[str, Any] = {
+    "ask": lambda park, question, now=None, lang=None: park.ask(question, now=now, lang=lang),
+}
