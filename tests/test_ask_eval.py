@@ -285,13 +285,41 @@ def test_eval_demo_file_is_built_once(tmp_path):
 # -- the full evaluation ----------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def eval_demo(tmp_path_factory):
+    os.environ.setdefault("PARKBRAIN_SHARED_DATA", str(SHARED_DATA))
+    with Park.open(ev.eval_demo_file(tmp_path_factory.mktemp("eval-demo")), read_only=True) as park:
+        yield park
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group("ask_eval")
-def test_offline_accuracy_reaches_the_target(tmp_path_factory):
-    os.environ.setdefault("PARKBRAIN_SHARED_DATA", str(SHARED_DATA))
-    path = ev.eval_demo_file(tmp_path_factory.mktemp("eval-demo"))
-    with Park.open(path, read_only=True) as park:
-        report = ev.run_eval(park, QUESTIONS, ev.EVAL_NOW)
+def test_gold_answers_what_a_person_expects(eval_demo):
+    """On the evaluation demo: every answer has rows with values (a 同比 has no previous year: NULL),
+    windows without data have none, and no ranking is cut inside a tie."""
+    con = ev.gold_connection(eval_demo)
+    try:
+        for q in QUESTIONS:
+            if not q.gold_sql:
+                continue
+            rows = con.execute(q.gold_sql).fetchall()
+            if q.expect == "no_data":
+                assert all(v is None for r in rows for v in r), q.id
+                continue
+            yoy = "2025-" in q.gold_sql
+            assert rows and all(v is not None for r in rows for v in (r[:1] if yoy else r)), q.id
+            if q.category == "ranking":
+                limit = int(_select(q.gold_sql).args["limit"].expression.name)
+                every = con.execute(q.gold_sql.rsplit(" LIMIT ", 1)[0]).fetchall()
+                assert len(every) <= limit or every[limit][-1] != every[limit - 1][-1], q.id
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("ask_eval")
+def test_offline_accuracy_reaches_the_target(eval_demo):
+    report = ev.run_eval(eval_demo, QUESTIONS, ev.EVAL_NOW)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "ask-eval.txt").write_text("\n".join(ev.report_lines(report, 200)) + "\n", encoding="utf-8")
     assert report["questions"] == len(QUESTIONS)
