@@ -320,3 +320,40 @@ def test_cli_import_list_search_ask(tmp_path):
     bad.write_text("---\ndoc_id: x\n", "utf-8")
     failed = runner.invoke(cli, ["policy", "import", str(bad), "--db", db])
     assert failed.exit_code == 1 and "bad.md, line 1" in failed.output and "Traceback" not in failed.output
+
+
+# -- with an LLM configured (the scripted fake endpoint) -------------------------------------------------
+
+
+def _configure(monkeypatch, fake) -> None:
+    monkeypatch.setenv("PARKBRAIN_LLM_BASE_URL", fake.base_url)
+    monkeypatch.setenv("PARKBRAIN_LLM_MODEL", "fake-model")
+
+
+def test_with_an_llm_the_answer_is_written_from_the_same_paragraphs(corpus_park, monkeypatch):
+    from parkbrain.ai.fake_llm import FakeLLM, text_reply
+
+    offline = corpus_park.policy_answer("强基行动包括哪些内容")
+    with FakeLLM(
+        [text_reply("强基行动包括提升算力设施、集聚数据资源和打造多模态大模型赋能平台[1]。")]
+    ) as fake:
+        _configure(monkeypatch, fake)
+        written = corpus_park.policy_answer("强基行动包括哪些内容")
+    assert written["engine"] == "llm" and written["status"] == "answered"
+    assert written["sources"][0]["chunk_id"] == offline["sources"][0]["chunk_id"]
+    sent = fake.requests[0]["messages"][-1]["content"]
+    assert offline["sources"][0]["text"] in sent  # the model got the retrieved paragraphs
+
+
+def test_with_an_llm_an_uncited_or_failed_answer_falls_back_to_the_quotes(corpus_park, monkeypatch):
+    from parkbrain.ai.fake_llm import FakeLLM, error_reply, text_reply
+
+    for reply in (text_reply("强基行动很重要。"), error_reply(401, "bad key")):
+        with FakeLLM([reply]) as fake:
+            _configure(monkeypatch, fake)
+            result = corpus_park.policy_answer("强基行动包括哪些内容")
+        assert result["engine"] == "offline" and result["status"] == "answered" and len(fake.requests) == 1
+    with FakeLLM([text_reply("不会被问到")]) as fake:
+        _configure(monkeypatch, fake)
+        assert corpus_park.policy_answer("今天天气怎么样")["status"] == "unsupported"
+    assert fake.requests == []  # no paragraph: the model is not asked

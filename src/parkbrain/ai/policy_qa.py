@@ -8,11 +8,13 @@ honest "no matching policy" answer — never an invented one. Demo documents are
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from parkbrain.ai.policy_docs import DEMO_LABEL
 from parkbrain.ai.policy_search import search_chunks
+from parkbrain.errors import ParkError
 
 #: The best paragraph must score at least this (BM25) and hold this share of the question's tokens.
 MIN_SCORE = 2.5
@@ -21,6 +23,11 @@ MIN_COVERAGE = 0.34
 KEEP_RATIO = 0.6
 COLUMNS = ["rank", "doc_id", "title", "section", "score", "demo"]
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_DEMO_NOTE = {
+    "zh": "注：标注「演示内容（demo content）」的文件为演示数据，不是真实政策。",
+    "en": "Note: documents marked 「演示内容（demo content）」 are written for the demo; they are not real policy.",
+}
+log = logging.getLogger(__name__)
 
 
 def question_lang(question: str) -> str:
@@ -28,15 +35,45 @@ def question_lang(question: str) -> str:
     return "zh" if _CJK.search(question) else "en"
 
 
-def answer_policy(store: Any, question: str, k: int = 3, lang: str | None = None) -> dict[str, Any]:
-    """The cited answer to a policy question (the contract's answer keys)."""
+def answer_policy(
+    store: Any, question: str, k: int = 3, lang: str | None = None, client: Any | None = None
+) -> dict[str, Any]:
+    """The cited answer to a policy question (the contract's answer keys). With an LLM ``client`` the
+    model writes the answer from the same paragraphs (``llm_query.llm_policy_answer``: citations checked,
+    uncited answers refused); when it fails or is refused, the paragraphs are quoted."""
     lang = lang or question_lang(question)
-    hits = [h for h in search_chunks(store, question, k=k) if _relevant(h)]
+    hits = relevant_hits(store, question, k)
     if not hits:
         return _answer(_nothing(lang), [], "unsupported", lang)
-    best = hits[0]["score"]
-    hits = [h for h in hits if h["score"] >= KEEP_RATIO * best]
+    if client is not None:
+        written = _llm_answer(client, question, hits, lang)
+        if written is not None:
+            return written
     return _answer(_quote(hits, lang), hits, "answered", lang)
+
+
+def relevant_hits(store: Any, question: str, k: int = 3) -> list[dict[str, Any]]:
+    """The best paragraphs that pass the thresholds (none: no matching policy)."""
+    hits = [h for h in search_chunks(store, question, k=k) if _relevant(h)]
+    return [h for h in hits if h["score"] >= KEEP_RATIO * hits[0]["score"]] if hits else []
+
+
+def _llm_answer(client: Any, question: str, hits: list[dict[str, Any]], lang: str) -> dict[str, Any] | None:
+    from parkbrain.ai.llm_query import llm_policy_answer
+
+    try:
+        result = llm_policy_answer(client, question, [_source(h) for h in hits], lang)
+    except ParkError as exc:
+        log.warning("LLM policy answer failed, quoting the paragraphs: %s", exc)
+        return None
+    if result.get("status") != "answered":
+        return None
+    cited = {s["chunk_id"] for s in result["sources"]}
+    result["columns"] = COLUMNS
+    result["rows"] = [[h[c] for c in COLUMNS] for h in hits if h["chunk_id"] in cited]
+    if any(s.get("demo") for s in result["sources"]):
+        result["answer"] += "\n" + _DEMO_NOTE[lang]
+    return result
 
 
 def _relevant(hit: dict[str, Any]) -> bool:
@@ -82,11 +119,7 @@ def _quote(hits: list[dict[str, Any]], lang: str) -> str:
         cite = f"{label}《{h['title']}》{section if h['section'] not in ('', h['title']) else ''}"
         lines.append(f"[{i}] {cite}：“{h['text']}”" if lang == "zh" else f"[{i}] {cite}: “{h['text']}”")
     if any(h["demo"] for h in hits):
-        lines.append(
-            "注：标注「演示内容」的文件为演示数据，不是真实政策。"
-            if lang == "zh"
-            else "Note: documents marked demo content are written for the demo; they are not real policy."
-        )
+        lines.append(_DEMO_NOTE[lang])
     return "\n".join(lines)
 
 

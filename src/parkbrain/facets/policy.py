@@ -10,16 +10,19 @@ as unavailable.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from parkbrain.errors import Forbidden, InvalidInput
+from parkbrain.errors import Forbidden, InvalidInput, ParkError
 
 MAX_QUESTION = 500
 #: Days of meter data below which the 12-month energy figures are not annualised but unavailable.
 MIN_ENERGY_DAYS = 7
+log = logging.getLogger(__name__)
 
 
 class PolicyFacet:
@@ -75,7 +78,9 @@ class PolicyFacet:
         self.require("read")
         if lang not in (None, "zh", "en"):
             raise InvalidInput(f"lang: expected zh or en; got {lang!r}")
-        return answer_policy(self.store, _question(question), lang=lang)
+        question = _question(question)
+        with _llm_client() as client:
+            return answer_policy(self.store, question, lang=lang, client=client)
 
     # -- matching ---------------------------------------------------------------------------------
 
@@ -137,6 +142,23 @@ class PolicyFacet:
             facts["energy_intensity_tce_per_10k_cny"] = None
             facts["energy_intensity_tce_per_10k_cny_note"] = {"zh": "无产值数据", "en": "no output value"}
         return facts
+
+
+@contextmanager
+def _llm_client() -> Iterator[Any]:
+    """The configured LLM client (env ``PARKBRAIN_LLM_*`` or the config file), or None: offline."""
+    try:
+        from parkbrain.ai.llm import LLMClient, load_llm_config
+
+        config = load_llm_config()
+    except (ImportError, ParkError) as exc:
+        log.warning("no LLM for policy answers: %s", exc)
+        config = None
+    if config is None:
+        yield None
+        return
+    with LLMClient(config) as client:
+        yield client
 
 
 def _question(text: str) -> str:
