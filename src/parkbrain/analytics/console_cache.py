@@ -75,7 +75,7 @@ def memoised(
     everything else it depends on: the caller's scope too) while the day rollups of the window are
     unchanged, those of the points ``points`` admits (SQL over ``point_id``, no parameters: readings
     of other points do not matter to it). The result is shared: callers must not change it."""
-    full = (*_hashable(key), points, start, end, _fingerprint(store, start, end, points))
+    full = (*_hashable(key), points, start, end, fingerprint(store, start, end, points))
     with _LOCK:
         cache = _CACHES.setdefault(store, OrderedDict())
         if full in cache:
@@ -101,7 +101,13 @@ def clear() -> None:
         _CACHES.clear()
 
 
-def _fingerprint(store: Store, start: datetime, end: datetime, points: str = "TRUE") -> tuple[Any, ...]:
+def entries(store: Store) -> int:
+    """How many results are kept for ``store``."""
+    with _LOCK:
+        return len(_CACHES.get(store) or ())
+
+
+def fingerprint(store: Store, start: datetime, end: datetime, points: str = "TRUE") -> tuple[Any, ...]:
     """What the day rollups of ``[start - 1 day, end)`` hold (a register reset is found from the
     day before the window): any reading added, changed or removed changes it; and the register of
     points, devices and parks (a meter's unit or carrier, a device's enterprise, a park's region)."""

@@ -16,7 +16,8 @@ from parkbrain.errors import NotFound
 
 if TYPE_CHECKING:
     from parkbrain.analytics.console_parts import ConsoleScope
-    from parkbrain.analytics.energy import Accounting
+    from parkbrain.analytics.console_warm import ConsoleWarmer
+    from parkbrain.analytics.energy import Accounting, Selection
 
 #: Environment variables of the console's base map (天地图 or any XYZ tile URL, with its key).
 TILE_URL_ENV = "PARKBRAIN_TILE_URL"
@@ -49,6 +50,57 @@ class ConsoleFacet:
         park = self.park(park_id)
         selection = self._energy_selection(park_id, None, None)
         return compute_park_overview(self.store, scope, selection, park, _accounting())
+
+    def console_quality(self, park_id: str | None = None, wait_s: float = 0.0) -> dict[str, Any]:
+        """The data page's quality report: the last one computed for the park (a park role: its own;
+        the province: any, or all) with its time, recomputed in the background when the data changed
+        or it is old (``analytics.console_quality``); ``status`` is ``computing`` until the first is
+        ready. ``wait_s``: seconds to wait for a computation under way."""
+        from parkbrain.analytics.console_quality import quality_snapshot
+
+        self.require("quality")
+        park_id = self._own_park(park_id, "reads")
+        if park_id is not None:
+            self.park(park_id)  # NotFound before anything is computed
+        return quality_snapshot(self.store, park_id, lambda: self.quality(park_id).as_dict(), wait_s)
+
+    def console_warm_up(self) -> int:
+        """Compute the province page (both layers) and each park's page as their users see them, so
+        that the first visit after a start or an import reads memoised consumption and AQI; nothing
+        is returned or audited. The number of pages computed."""
+        from parkbrain.analytics.console import compute_park_overview
+        from parkbrain.space import Principal
+
+        province = self.as_principal(Principal("system", "console-warm", "console-warm", "province_admin"))
+        for layer in ("energy", "aqi"):
+            province.console_province(layer)
+        parks = self.store.query_rows("SELECT park_id FROM parks ORDER BY park_id")
+        for row in parks:
+            who = Principal("system", "console-warm", "console-warm", "park_admin", park_id=row["park_id"])
+            view = self.as_principal(who)
+            park = view.park(row["park_id"])
+            selection = view._console_selection(row["park_id"])
+            compute_park_overview(view.store, view._console_scope(), selection, park, _accounting())
+        return 2 + len(parks)
+
+    def console_warmer(self, interval_s: float | None = None) -> ConsoleWarmer:
+        """A ``ConsoleWarmer`` (not started) that runs ``console_warm_up`` at start and whenever the
+        month's day rollups or the register change (the server starts one; ``PARKBRAIN_CONSOLE_WARM=0``
+        turns it off)."""
+        from parkbrain.analytics.console_warm import INTERVAL_S, ConsoleWarmer, console_version
+
+        return ConsoleWarmer(
+            self.console_warm_up, lambda: console_version(self.store), interval_s or INTERVAL_S
+        )
+
+    def _console_selection(self, park_id: str) -> Selection:
+        """The park page's energy selection as ``_energy_selection`` builds it, without the audit of
+        grant reads (the warm-up reads for nobody)."""
+        from parkbrain.analytics.energy import Selection
+        from parkbrain.store.base import equal, where
+
+        clause, params = where(self.scope.points("p", "d"), *equal(("d.park_id", park_id)))
+        return Selection(clause.removeprefix("WHERE ").strip(), tuple(params))
 
     def console_enterprise(self, enterprise_id: str) -> dict[str, Any]:
         """One enterprise's page (``NotFound`` unless the caller may read the enterprise)."""

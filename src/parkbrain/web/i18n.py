@@ -187,6 +187,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "who": ("操作人", "By"),
     "quality": ("数据质量报告", "Data-quality report"),
     "score": ("得分", "Score"),
+    "quality_computing": ("正在计算数据质量报告…", "Computing the data-quality report…"),
+    "quality_generated": ("生成于", "Generated at"),
+    "quality_refreshing": ("正在后台更新", "refreshing in the background"),
     "dimension": ("维度", "Dimension"),
     # columns of the browsed tables (col_<column>)
     "col_enterprise_id": ("企业编号", "Enterprise ID"),

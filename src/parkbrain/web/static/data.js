@@ -45,9 +45,19 @@
     }
   }
 
-  async function quality() {
+  /** The last quality report computed (GET /api/console/quality answers at once); while one is being
+      computed the page says so and asks again. */
+  async function quality(polls) {
+    polls = polls || 0;
     try {
-      const report = await PB.api("/api/quality");
+      const snap = await PB.api("/api/console/quality");
+      if (snap.status === "error") throw new Error(snap.error);
+      if (snap.status === "computing") {
+        $("#quality").replaceChildren(el("div", { class: "muted" }, tr("quality_computing")));
+        if (polls < 120) setTimeout(() => quality(polls + 1), 2000);
+        return;
+      }
+      const report = snap.report;
       const dims = Object.keys(report.dimensions || {});
       const rows = Object.entries(report.tables || {}).map(([name, v]) => Object.assign({ table: name }, v));
       PB.table($("#quality"), [
@@ -57,8 +67,13 @@
         ...dims.map((d) => [label("dim_", d), (r) => (r.dimensions && r.dimensions[d] ? PB.num(r.dimensions[d].score, 1) : "—"), "num"]),
       ], rows);
       const summary = dims.map((d) => label("dim_", d) + " " + PB.num(report.dimensions[d], 1)).join(" · ");
-      $("#quality").prepend(el("div", { class: "score" }, tr("score") + ": " + PB.num(report.score, 1)), el("div", { class: "muted" }, summary));
+      const when = tr("quality_generated") + " " + PB.time(snap.generated_at) + (snap.refreshing ? " · " + tr("quality_refreshing") : "");
+      $("#quality").prepend(
+        el("div", { class: "score" }, tr("score") + ": " + PB.num(report.score, 1)),
+        el("div", { class: "muted" }, summary),
+        el("div", { class: "muted", id: "quality-time" }, when));
       document.body.dataset.loaded = "data";
+      if (snap.refreshing && polls < 120) setTimeout(() => quality(polls + 1), 5000);
     } catch (error) {
       PB.fail("#quality", error);
     }
