@@ -496,6 +496,7 @@ PUBLIC_ROUTES = {
     "/api/console/parks/{park_id}": "get",
     "/api/console/enterprises/{enterprise_id}": "get",
     "/api/console/config": "get",
+    "/api/console/quality": "get",
     # policy Q&A and matching (routes_policy)
     "/api/policies": "get",
     "/api/policies/search": "get",
