@@ -78,6 +78,21 @@ def test_live_scoring_of_a_prefix_matches_the_stored_run():
     assert np.allclose(whole[:700], prefix)
 
 
+def test_rows_not_watched_score_zero_and_the_window_skips_them():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(400, 3))
+    x[:, 1] += 2 * x[:, 0]
+    det = fit_detector(x[:200], ["a", "b", "c"])
+    x[250:300] = [0.0, 40.0, 0.0]  # a stop: b far from what a says
+    watch = np.ones(400, dtype=bool)
+    watch[250:300] = False
+    watched, everything = score_rows(det, x, watch), score_rows(det, x)
+    assert everything.anomaly[275:300].all() and not watched.anomaly.any()
+    assert (watched.score[250:300] == 0).all()
+    # after the stop the window holds the rows before it, not the stop
+    assert np.allclose(watched.score[300:], score_rows(det, np.r_[x[:250], x[300:]]).score[250:])
+
+
 def test_fit_refuses_too_few_rows_or_sensors():
     with pytest.raises(InvalidInput, match="at least 2 sensor"):
         fit_detector(np.zeros((50, 1)), ["a"])

@@ -142,13 +142,19 @@ def fit_detector(
     return Detector(sensors, slow, mean, scale, coef, resid_scale, threshold, params)
 
 
-def score_rows(detector: Detector, x: np.ndarray) -> Scores:
-    """Score every row of ``x`` (rows x sensors, in time order, including any history before)."""
+def score_rows(detector: Detector, x: np.ndarray, watch: np.ndarray | None = None) -> Scores:
+    """Score every row of ``x`` (rows x sensors, in time order, including any history before).
+
+    ``watch`` (bool per row, optional) leaves rows out, e.g. while a machine is stopped: the trailing
+    window skips them and they score 0."""
     x = _check(x, detector.sensors, "rows to score")
     t = _transform(x, detector.slow, detector.params.slow_lag_rows)
     z = (t - detector.mean) / detector.scale
-    contrib = _smoothed(_residuals(z, detector.coef) / detector.resid_scale, detector.params.smooth_rows)
-    contrib = contrib / detector.threshold
+    r = _residuals(z, detector.coef) / detector.resid_scale
+    if watch is None:
+        watch = np.ones(len(r), dtype=bool)
+    contrib = np.zeros_like(r)
+    contrib[watch] = _smoothed(r[watch], detector.params.smooth_rows) / detector.threshold
     score = contrib.max(1) if len(contrib) else np.zeros(0)
     return Scores(score, score > 1.0, contrib, detector.sensors)
 
@@ -161,10 +167,13 @@ def segment_starts(ts: pd.DatetimeIndex, gap_factor: float = 10.0) -> list[int]:
     return [0, *(np.flatnonzero(steps > gap_factor * np.median(steps)) + 1).tolist()]
 
 
-def score_segments(detector: Detector, x: np.ndarray, starts: list[int]) -> Scores:
+def score_segments(
+    detector: Detector, x: np.ndarray, starts: list[int], watch: np.ndarray | None = None
+) -> Scores:
     """Score separate runs of readings (e.g. the days a test bed ran) with one model: the slow-sensor
-    changes and the smoothing start afresh at each run."""
-    parts = [score_rows(detector, x[a:b]) for a, b in zip(starts, [*starts[1:], len(x)]) if b > a]
+    changes and the smoothing start afresh at each run (``watch`` as in ``score_rows``)."""
+    bounds = [(a, b) for a, b in zip(starts, [*starts[1:], len(x)]) if b > a]
+    parts = [score_rows(detector, x[a:b], None if watch is None else watch[a:b]) for a, b in bounds]
     return Scores(
         np.concatenate([p.score for p in parts]),
         np.concatenate([p.anomaly for p in parts]),

@@ -3,7 +3,11 @@
 A device's instant points (vibration, temperatures, current, flow …) are read from ``readings`` in one
 set-based query (through the caller's scope), pivoted to rows x sensors at the points' own sampling
 times, and scored by ``analytics.anomaly``: the model of normal behaviour is fitted on the first
-``train_fraction`` of the window. Anomalous rows closer than ``merge_rows`` are merged into episodes;
+``train_fraction`` of the window. Only a running machine is watched: below ``running_share`` of its usual
+current (the 90th percentile of its training rows) it is stopped, and a stop is a state, not a fault (a
+model of the running machine sees a stopped one as far off); the first ``settle_rows`` after each start
+are not watched either (warming up). The model is fitted on the watched training rows, and the trailing
+window of the scores skips the rows not watched. Devices without a current point are watched throughout. Anomalous rows closer than ``merge_rows`` are merged into episodes;
 an episode of at least ``min_rows`` rows peaking at ``min_score`` or more opens one alert naming the sensors that contributed most (the
 fault hint). The id is ``alert_engine.alert_id('equipment_anomaly', device_id, start µs)``, so re-running
 adds nothing and an alert someone acknowledged keeps its status.
@@ -42,9 +46,10 @@ class EquipmentRule:
     min_train_rows: int = 50
     merge_rows: int = 60  # gaps shorter than this join two anomalous runs into one episode
     min_rows: int = 10  # shorter episodes raise no alert
-    min_score: float = (
-        3.0  # nor do episodes whose peak score stays below this (demo: 32/34 faults, 9/56 healthy)
-    )
+    min_score: float = 3.0  # nor do episodes peaking below this
+    running_quantity: str = "current"  # the point that tells whether the machine runs
+    running_share: float = 0.2  # below this share of its 90th-percentile training value: stopped
+    settle_rows: int = 30  # rows after a start not watched (the detector's slow-sensor change spans 30 rows)
     source: str = "ParkBrain model of normal behaviour (ridge residuals), SKAB-benchmarked; park setting"
 
 
@@ -87,6 +92,24 @@ def _episodes(flags: np.ndarray, merge: int, min_rows: int) -> list[tuple[int, i
     return [(int(a), int(b)) for a, b in zip(starts, ends) if b - a + 1 >= min_rows]
 
 
+def watched_rows(
+    frame: pd.DataFrame, points: list[dict[str, Any]], n_train: int, rule: EquipmentRule
+) -> np.ndarray:
+    """True where the machine runs and has settled since it started (everywhere when it has no
+    ``rule.running_quantity`` point, or ran for fewer than ``rule.min_train_rows`` training rows)."""
+    cols = [i for i, p in enumerate(points) if p["quantity"] == rule.running_quantity]
+    everywhere = np.ones(len(frame), dtype=bool)
+    if not cols:
+        return everywhere
+    values = frame.iloc[:, cols[0]].to_numpy(dtype=float)
+    running = values >= rule.running_share * np.quantile(values[:n_train], 0.9)
+    watch = running.copy()
+    starts = np.flatnonzero(running & ~np.r_[False, running[:-1]])
+    for a in starts[starts > 0]:
+        watch[a : a + rule.settle_rows] = False
+    return watch if watch[:n_train].sum() >= rule.min_train_rows else everywhere
+
+
 def _hint(scores: Scores, lo: int, hi: int, points: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
     share = scores.contrib[lo : hi + 1].mean(0)
     order = np.argsort(-share)[:k]
@@ -123,8 +146,9 @@ def compute_device_health(
             f"device {device_id}: {len(frame)} rows in the window; expected more than {n_train}"
         )
     x = frame.to_numpy(dtype=float)
-    detector = fit_detector(x[:n_train], [p["point_id"] for p in points], params)
-    scores = score_segments(detector, x, segment_starts(frame.index))
+    watch = watched_rows(frame, points, n_train, rule)
+    detector = fit_detector(x[:n_train][watch[:n_train]], [p["point_id"] for p in points], params)
+    scores = score_segments(detector, x, segment_starts(frame.index), watch)
     ts = frame.index
     episodes, alerts = [], []
     for lo, hi in _episodes(scores.anomaly, rule.merge_rows, rule.min_rows):
@@ -144,6 +168,7 @@ def compute_device_health(
         "points": [p["point_id"] for p in points],
         "rows": len(frame),
         "train_rows": n_train,
+        "watched_rows": int(watch.sum()),
         "anomalous_rows": int(scores.anomaly.sum()),
         "latest_score": round(float(scores.score[-1]), 4),
         "episodes": episodes,
