@@ -44,6 +44,8 @@ SUFFIXES = (".md", ".markdown", ".txt")
 #: longer than MAX_CHARS split at sentence ends.
 MIN_CHARS = 40
 MAX_CHARS = 320
+#: How many times a chunk's heading path counts in its search tokens (headings say what a section is about).
+SECTION_WEIGHT = 2
 KINDS = ("subsidy", "regulation", "guide", "report")
 META_KEYS = ("doc_id", "title", "issuer", "date", "demo", "lang", "kind", "conditions")
 DEMO_LABEL = "「演示内容（demo content）」"
@@ -603,7 +605,7 @@ def _replace(con: Any, doc: PolicyDocument, now: datetime, tokens_of: Any) -> No
                 c.section,
                 c.text,
                 c.line,
-                tokens_of(f"{c.section} {c.text}"),
+                _search_tokens(c, tokens_of),
             ]
             for c in doc.chunks
         ],
@@ -626,6 +628,13 @@ def _replace(con: Any, doc: PolicyDocument, now: datetime, tokens_of: Any) -> No
                 for i, c in enumerate(doc.conditions)
             ],
         )
+
+
+def _search_tokens(chunk: Chunk, tokens_of: Any) -> list[str]:
+    """Search tokens of a chunk; the demo label paragraph is not searchable (it answers nothing)."""
+    if chunk.text.startswith(DEMO_LABEL):
+        return []
+    return tokens_of(chunk.section) * SECTION_WEIGHT + tokens_of(chunk.text)
 
 
 def demo_policy_paths(shared: Path | None) -> list[Path]:
