@@ -122,6 +122,12 @@ def test_a_condition_the_enterprise_cannot_change_makes_it_not(matched):
     assert result["enterprise"]["city_code"] == "450400"
 
 
+@pytest.mark.parametrize("now", ["0001-01-01", "9999-12-31T00:00", "yesterday"])
+def test_a_bad_now_is_invalid_input(matched, now):
+    with pytest.raises(InvalidInput, match="now"):
+        matched.match_policies("e-yes", now)
+
+
 def test_conditions_are_checked_as_data():
     check_condition("employees", ">=", 50)
     with pytest.raises(InvalidInput, match="operators"):

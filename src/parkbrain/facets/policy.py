@@ -173,12 +173,14 @@ def _now(now: str | datetime | None) -> datetime:
 
     if now is None:
         return datetime.now(PARK_TZ)
-    if isinstance(now, datetime):
-        return now
-    try:
-        return parse_time(now, "now")
-    except ValueError as exc:
-        raise InvalidInput(str(exc)) from None
+    if not isinstance(now, datetime):
+        try:
+            now = parse_time(now, "now")
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
+    if not 1972 <= now.astimezone(PARK_TZ).year <= 2200:
+        raise InvalidInput(f"now: expected a time between 1972 and 2200; got {now.isoformat()}")
+    return now
 
 
 #: The policy operations ``parkbrain policy …`` runs on the file or through the server (``localops``).
