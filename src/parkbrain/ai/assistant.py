@@ -57,7 +57,7 @@ class Session:
         self.scope = scope or ViewScope()
         self.con = store.cursor()
         create_semantic_views(self.con, store, self.scope, views=(*DIMENSION_VIEWS, "sem_alerts"))
-        self.catalog = Catalog.read(self.con)
+        self.catalog = Catalog.read(self.con, everything=self.scope.everything)
         self.span = data_days(store)
 
     def prepare(self, compiled: Compiled) -> None:

@@ -62,6 +62,7 @@ class Links:
     filters: list[Filter] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
     ambiguous: list[tuple[str, list[Entity]]] = field(default_factory=list)  # (word, options)
+    hidden: list[str] = field(default_factory=list)  # names of enterprises the caller may not see
     rest: str = ""
 
 
@@ -72,10 +73,13 @@ class Catalog:
     aliases: dict[str, list[Entity]]
     enterprise_names: dict[str, str]  # enterprise_id -> name
     words: tuple[str, ...] = ()  # for jieba
+    hidden: frozenset[str] = frozenset()  # aliases of enterprises outside the caller's scope
 
     @classmethod
-    def read(cls, con: Any) -> Catalog:
-        """From the semantic views on ``con`` (created under the caller's scope)."""
+    def read(cls, con: Any, everything: bool = True) -> Catalog:
+        """From the semantic views on ``con`` (created under the caller's scope). Unless the caller sees
+        ``everything``, the names of the other enterprises are kept too, only to recognise a question
+        about one (answered as "not one you can see", never with its data)."""
         parks = con.execute(
             "SELECT p.park_id, p.park_name, p.city_code, p.city_name, pk.short_names, pk.name_en, r.name_en "
             "FROM sem_parks p LEFT JOIN parks pk USING (park_id) "
@@ -87,12 +91,24 @@ class Catalog:
         industries = con.execute(
             "SELECT DISTINCT industry_name FROM sem_enterprises WHERE industry_name IS NOT NULL ORDER BY 1"
         ).fetchall()
-        return build_catalog(parks, enterprises, [r[0] for r in industries])
+        catalog = build_catalog(parks, enterprises, [r[0] for r in industries])
+        if not everything:
+            seen = set(catalog.enterprise_names)
+            others = con.execute(
+                "SELECT enterprise_id, name FROM enterprises ORDER BY enterprise_id"
+            ).fetchall()
+            hidden = {
+                alias.lower()
+                for eid, name in others
+                if eid not in seen
+                for alias in _enterprise_aliases(eid, name, _city_words(parks))
+                if len(alias) >= 3 and not alias.isascii()
+            }
+            catalog.hidden = frozenset(hidden - set(catalog.aliases))
+        return catalog
 
 
-def build_catalog(
-    parks: list[tuple], enterprises: list[tuple[str, str]], industries: list[str]
-) -> Catalog:
+def build_catalog(parks: list[tuple], enterprises: list[tuple[str, str]], industries: list[str]) -> Catalog:
     """A catalog from park rows (id, name, city_code, city_name, short_names JSON, name_en, city name_en),
     enterprise rows (id, name) and industry names."""
     aliases: dict[str, list[Entity]] = {}
@@ -120,13 +136,18 @@ def build_catalog(
         core = re.sub(r"(制造|加工|生产|制品制造)$", "", industry)
         if len(core) >= 3:
             add(core, ind)
-    city_words = sorted({n.removesuffix("市") for n, _ in cities.values()} | {"防城港", "南宁"}, key=len)
+    city_words = _city_words(parks)
     for eid, name in enterprises:
         ent = Entity("enterprise", eid, name)
         for alias in _enterprise_aliases(eid, name, city_words):
             add(alias, ent)
     words = tuple(sorted({a for a in aliases if not a.isascii() and len(a) >= 3}))
     return Catalog(aliases, dict(enterprises), words)
+
+
+def _city_words(parks: list[tuple]) -> list[str]:
+    """City names without 市 (prefixes stripped from enterprise names)."""
+    return sorted({str(p[3]).removesuffix("市") for p in parks if p[3]}, key=len)
 
 
 def _park_aliases(park_id: str, name: str, short_names: str | None, name_en: str | None) -> set[str]:
@@ -192,6 +213,11 @@ def link_entities(text: str, catalog: Catalog, layer: SemanticLayer) -> Links:
         else:
             links.ambiguous.append((alias, options))
         work = work[:i] + " " * len(alias) + work[i + len(alias) :]
+    for alias in sorted(catalog.hidden, key=len, reverse=True):
+        i = _find(work, alias)
+        if i >= 0:
+            links.hidden.append(alias)
+            work = work[:i] + " " * len(alias) + work[i + len(alias) :]
     work = _generic_parks(work, catalog, links)
     work = _tokens(work, catalog, links)
     links.filters = _filters(links.entities)

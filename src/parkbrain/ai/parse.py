@@ -30,10 +30,31 @@ RANK_WORDS: tuple[str, ...] = ("排名", "排行", "排序", "rank", "ranking", 
 DIMENSION_NOUNS: dict[str, tuple[str, ...]] = {
     "park": ("园区", "开发区", "工业区", "parks", "park", "zones", "zone"),
     "city": ("城市", "地市", "市", "cities", "city"),
-    "enterprise": ("企业", "公司", "厂", "enterprises", "enterprise", "companies", "company", "firms", "firm"),
+    "enterprise": (
+        "企业",
+        "公司",
+        "厂",
+        "enterprises",
+        "enterprise",
+        "companies",
+        "company",
+        "firms",
+        "firm",
+    ),
     "industry": ("行业", "产业", "industries", "industry", "sectors", "sector"),
     "building": ("建筑", "楼栋", "楼", "buildings", "building"),
-    "device": ("设备", "监测站", "站点", "电表", "devices", "device", "stations", "station", "meters", "meter"),
+    "device": (
+        "设备",
+        "监测站",
+        "站点",
+        "电表",
+        "devices",
+        "device",
+        "stations",
+        "station",
+        "meters",
+        "meter",
+    ),
 }
 SINGULAR_WORDS: tuple[str, ...] = ("哪个", "哪家", "哪一家", "哪一个", "哪栋", "哪台", "哪座", "哪一", "which park",
                                    "which city", "which enterprise", "which company", "which industry",
@@ -83,7 +104,7 @@ def parse_question(
         return Parsed("unsupported", lang, message=_unsupported(lang))
     if links.ambiguous:
         return Parsed("clarify", lang, clarify=_options(question, links.ambiguous, lang), message=_ask(lang))
-    unknown = _unknown_name(work, links.entities)
+    unknown = links.hidden[0] if links.hidden else _unknown_name(work, links.entities)
     if unknown:
         return Parsed("unsupported", lang, message=_unknown(unknown, lang))
     before = work
@@ -158,7 +179,9 @@ def _metric(work: str, layer: SemanticLayer) -> tuple[str | None, list[str], str
 
 
 def _dimensions(work: str, layer: SemanticLayer) -> tuple[list[str], str]:
-    words = [(w.lower(), d.id) for d in layer.dimensions.values() for w in (*d.group_words_zh, *d.group_words_en)]
+    words = [
+        (w.lower(), d.id) for d in layer.dimensions.values() for w in (*d.group_words_zh, *d.group_words_en)
+    ]
     found: list[tuple[int, str]] = []
     for word, did in sorted(words, key=lambda p: -len(p[0])):
         i = _find(work, word)
@@ -274,7 +297,11 @@ def _filters(metric: str, linked: list[Filter], carriers: list[str], layer: Sema
         elif fc.view == view:
             out.append(f)
     if carriers and not any(f.dimension == "carrier" for f in out):
-        out.append(Filter("carrier", "=", carriers[0]) if len(carriers) == 1 else Filter("carrier", "in", tuple(carriers)))
+        out.append(
+            Filter("carrier", "=", carriers[0])
+            if len(carriers) == 1
+            else Filter("carrier", "in", tuple(carriers))
+        )
     return out
 
 
@@ -324,7 +351,11 @@ def _options(question: str, ambiguous: list[tuple[str, list[Entity]]], lang: str
 
 
 def _ask(lang: str) -> str:
-    return "您指的是哪一个？请从以下选项中选择：" if lang == "zh" else "Which one do you mean? Please choose one of these:"
+    return (
+        "您指的是哪一个？请从以下选项中选择："
+        if lang == "zh"
+        else "Which one do you mean? Please choose one of these:"
+    )
 
 
 def _unsupported(lang: str) -> str:

@@ -297,17 +297,17 @@ PATTERNS: list[tuple[re.Pattern, Handler]] = [
     (re.compile(r"(?:最近|近|过去)\s*(?P<half>半年)"), _rolling),
     (re.compile(r"(?P<y>\d{4})\s*年(?:度)?"), _year),
     # English
-    (re.compile(rf"\b(?:q(?P<q>[1-4])\s*(?:of\s+)?{_EN_YEAR}?|(?P<y2>\d{{4}})\s*q(?P<q2>[1-4]))\b"), None),
-    (re.compile(rf"\b(?:the\s+)?(?P<q>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter(?:\s+of\s+{_EN_YEAR})?"),
+    (re.compile(rf"(?<![a-z0-9])(?:q(?P<q>[1-4])\s*(?:of\s+)?{_EN_YEAR}?|(?P<y2>\d{{4}})\s*q(?P<q2>[1-4]))(?![a-z0-9])"), None),
+    (re.compile(rf"(?<![a-z0-9])(?:the\s+)?(?P<q>first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter(?:\s+of\s+{_EN_YEAR})?"),
      _quarter),
-    (re.compile(rf"\b(?:the\s+)?(?P<h>first|second)\s+half(?:\s+of\s+{_EN_YEAR})?"), _half),
-    (re.compile(rf"\b(?P<h>h1|h2)\s*{_EN_YEAR}?\b"), None),
-    (re.compile(rf"\b(?:in\s+)?(?P<m>{_MONTH_EN})\.?\s*,?\s*(?P<y>\d{{4}})\b"), _month),
-    (re.compile(rf"\b(?:in\s+)?(?P<m>{_FULL_MONTH_EN})\b"), _month),
-    (re.compile(r"\b(?:in\s+|during\s+|over\s+)?(?:the\s+)?(?:last|past|previous|recent)\s+(?P<n>\d+|one|two|three|four|"
+    (re.compile(rf"(?<![a-z0-9])(?:the\s+)?(?P<h>first|second)\s+half(?:\s+of\s+{_EN_YEAR})?"), _half),
+    (re.compile(rf"(?<![a-z0-9])(?P<h>h1|h2)\s*{_EN_YEAR}?(?![a-z0-9])"), None),
+    (re.compile(rf"(?<![a-z0-9])(?:in\s+)?(?P<m>{_MONTH_EN})\.?\s*,?\s*(?P<y>\d{{4}})(?![a-z0-9])"), _month),
+    (re.compile(rf"(?<![a-z0-9])(?:in\s+)?(?P<m>{_FULL_MONTH_EN})(?![a-z0-9])"), _month),
+    (re.compile(r"(?<![a-z0-9])(?:in\s+|during\s+|over\s+)?(?:the\s+)?(?:last|past|previous|recent)\s+(?P<n>\d+|one|two|three|four|"
                 r"five|six|seven|eight|nine|ten|eleven|twelve|fourteen|thirty)\s+(?P<u>days?|weeks?|months?|"
-                r"quarters?|years?)\b"), _rolling),
-    (re.compile(r"\b(?:in\s+)?(?P<y>20\d{2})\b"), _year),
+                r"quarters?|years?)(?![a-z0-9])"), _rolling),
+    (re.compile(r"(?<![a-z0-9])(?:in\s+)?(?P<y>20\d{2})(?![a-z0-9])"), _year),
 ]  # fmt: skip
 
 

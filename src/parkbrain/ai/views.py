@@ -43,6 +43,12 @@ class ViewScope:
     devices: Predicate = _ALL
     points: Predicate = _ALL
 
+    @property
+    def everything(self) -> bool:
+        return all(
+            p[0] == "TRUE" for p in (self.enterprises, self.alerts, self.buildings, self.devices, self.points)
+        )
+
 
 def day_start(d: date) -> datetime:
     """Asia/Shanghai midnight that starts ``d``."""
