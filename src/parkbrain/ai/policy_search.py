@@ -144,6 +144,23 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("map", "一张图"),
 )
 
+#: Question phrasings → the words documents use for them (a question says 什么时候, a notice 申报时间).
+PHRASINGS: tuple[tuple[str, str], ...] = (
+    ("什么时候", "时间"),
+    ("何时", "时间"),
+    ("截止", "时间"),
+    ("多少钱", "标准 金额"),
+    ("多少万", "标准 金额"),
+    ("资格", "条件"),
+    ("门槛", "条件"),
+    ("怎么申请", "申报 程序 流程"),
+    ("如何申请", "申报 程序 流程"),
+    ("怎么申报", "申报 程序 流程"),
+    ("如何申报", "申报 程序 流程"),
+    ("要交什么", "材料"),
+    ("需要什么材料", "材料"),
+)
+
 _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _WORD_EN = re.compile(r"[a-z][a-z0-9]*|\d+(?:\.\d+)?")
@@ -188,9 +205,12 @@ def tokens_of(text: str) -> list[str]:
 
 
 def question_tokens(question: str) -> list[str]:
-    """Terms of a question: its Chinese tokens, its English words that the glossary does not translate,
-    and the Chinese words of the glossary's English terms found in it."""
+    """Terms of a question: its Chinese tokens (and the documents' words for its phrasings), its English
+    words that the glossary does not translate, and the Chinese words of the glossary's terms in it."""
     tokens = [t for t in tokens_of(question) if _CJK.search(t)]
+    for phrase, words in PHRASINGS:
+        if phrase in question:
+            tokens.extend(tokens_of(words))
     words = [w for w in _WORD_EN.findall(question.lower()) if w not in _STOP_EN]
     text = " " + " ".join(_singular(w) for w in words) + " "
     for english, chinese in GLOSSARY:
