@@ -63,6 +63,7 @@ def run_readonly_select(con: Any, sql: str, timeout_s: float) -> Any:
         ) from None
     finally:
         timer.cancel()
+        timer.join()  # a late interrupt lands before the rollback, never during it
         con.execute("ROLLBACK")
 
 
