@@ -21,6 +21,7 @@ from parkbrain.analytics.forecast import (
     compute_backtest,
     compute_forecast,
     day_types,
+    horizon_margins,
     nan_quantiles,
 )
 from parkbrain.analytics.forecast_bench import read_steel
@@ -60,6 +61,18 @@ def test_conformal_interval_reaches_its_nominal_coverage_where_raw_quantiles_fal
     raw = compute_backtest(series, timedelta(hours=1), first_day=56, params=_none(calibration_days=0))
     assert raw.interval_coverage == raw.interval_coverage_quantiles == result.interval_coverage_quantiles
     assert raw.mae == result.mae  # calibration moves the bounds only
+
+
+def test_margins_per_subject_follow_each_subject_s_own_errors():
+    rng = np.random.default_rng(4)
+    days = [date(2026, 1, 5) + timedelta(days=i) for i in range(90)]
+    values = np.column_stack([100 + rng.normal(0, 1, 90), 100 + rng.normal(0, 20, 90)])
+    types = day_types(days, "none")
+    own = horizon_margins(values, types, 3, _none(), per_column=True)
+    shared = horizon_margins(values, types, 3, _none())
+    assert own.shape == shared.shape == (3, 2)
+    assert (shared[:, 0] == shared[:, 1]).all()
+    assert own[0, 1] / max(own[0, 0], 0.1) > 5 and own[0, 0] < shared[0, 0] < own[0, 1]
 
 
 def test_nan_quantiles_match_numpy():

@@ -150,6 +150,19 @@ def conformal_margin(scores: np.ndarray, coverage: float) -> float:
     return float(np.quantile(scores, min(1.0, coverage * (1 + 1 / len(scores)))))
 
 
+def column_margins(scores: np.ndarray, coverage: float) -> np.ndarray:
+    """``conformal_margin`` of each column of ``scores`` (rows x columns), vectorised."""
+    if not len(scores):
+        return np.zeros(scores.shape[1])
+    n = (~np.isnan(scores)).sum(axis=0)
+    pos = np.minimum(1.0, coverage * (1 + 1 / np.maximum(n, 1))) * np.maximum(n - 1, 0)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+    ordered, cols = np.sort(scores, axis=0), np.arange(scores.shape[1])
+    margin = ordered[lo, cols] * (1 - (pos - lo)) + ordered[hi, cols] * (pos - lo)
+    return np.where(n > 0, margin, 0.0)
+
+
 def widen(pred: np.ndarray, margin: np.ndarray | float) -> np.ndarray:
     """Move the bounds of ``pred`` (median, lower, upper) out by ``margin``, never past the median."""
     lower = np.minimum(pred[1] - margin, pred[0])
@@ -158,21 +171,33 @@ def widen(pred: np.ndarray, margin: np.ndarray | float) -> np.ndarray:
 
 
 def horizon_margins(
-    values: np.ndarray, types: np.ndarray, horizon: int, params: ForecastParams = DEFAULT_PARAMS
+    values: np.ndarray,
+    types: np.ndarray,
+    horizon: int,
+    params: ForecastParams = DEFAULT_PARAMS,
+    per_column: bool = False,
 ) -> np.ndarray:
-    """Conformal margin per day ahead (1 … ``horizon``): the last ``calibration_days`` days of ``values``
-    forecast that many days before each, from the days before that origin only (origins after a week)."""
-    n = len(values)
-    out = np.zeros(horizon)
+    """(days ahead, columns): the conformal margin for 1 … ``horizon`` days ahead, from the last
+    ``calibration_days`` days of ``values`` (days x columns) each forecast that many days before, from the
+    days before that origin only (origins after a week). The columns (the slots of one series) share a
+    margin, or each has its own (``per_column``: separate series such as enterprises)."""
+    n, cols = values.shape
+    out = np.zeros((horizon, cols))
+    seen: dict[tuple[int, int], np.ndarray] = {}  # a forecast depends on its origin and day type only
+
+    def forecast(origin: int, target: int) -> np.ndarray:
+        key = (origin, int(types[target]))
+        if key not in seen:
+            seen[key] = forecast_days(values[:origin], types[:origin], types[target : target + 1], params)
+        return seen[key][:, 0, :]
+
     for h in range(1, horizon + 1):
-        scores = [
-            conformity(
-                forecast_days(values[: t - h + 1], types[: t - h + 1], types[t : t + 1], params)[:, 0, :],
-                values[t],
-            )
-            for t in range(max(n - params.calibration_days, h + 6), n)
-        ]
-        out[h - 1] = conformal_margin(np.concatenate(scores), params.interval) if scores else 0.0
+        targets = range(max(n - params.calibration_days, h + 6), n)
+        scores = np.array([conformity(forecast(t - h + 1, t), values[t]) for t in targets]).reshape(-1, cols)
+        if per_column:
+            out[h - 1] = column_margins(scores, params.interval)
+        else:
+            out[h - 1] = conformal_margin(scores.ravel(), params.interval)
     return out
 
 
@@ -197,7 +222,7 @@ def compute_forecast(
     targets = [hist_days[-1] + timedelta(days=i) for i in range(1, horizon_days + 1)]
     hist_types = day_types(hist_days, params.holidays)
     f = forecast_days(m.values[:last_full], hist_types, day_types(targets, params.holidays), params)
-    f = widen(f, horizon_margins(m.values[:last_full], hist_types, horizon_days, params)[:, None])
+    f = widen(f, horizon_margins(m.values[:last_full], hist_types, horizon_days, params))
     start = pd.Timestamp(targets[0])
     if m.tz is not None:
         start = start.tz_localize(m.tz)

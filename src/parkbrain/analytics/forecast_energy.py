@@ -20,7 +20,7 @@ import pandas as pd
 
 from parkbrain.analytics.alert_engine import alert_id
 from parkbrain.analytics.energy import Selection, compute_consumption
-from parkbrain.analytics.forecast import DEFAULT_PARAMS, day_types, forecast_days
+from parkbrain.analytics.forecast import DEFAULT_PARAMS, day_types, forecast_days, horizon_margins, widen
 from parkbrain.errors import InvalidInput
 from parkbrain.model.timeutil import CST
 from parkbrain.store.base import Store
@@ -71,12 +71,13 @@ def _daily(
 
 
 def _forecast(history: pd.DataFrame, targets: list[date], holidays: str) -> np.ndarray:
-    """(3, target days, subjects)."""
+    """(3, target days, subjects): the median and the interval, calibrated per subject and days ahead
+    (``forecast.horizon_margins``; targets are the days right after the history)."""
     params = replace(DEFAULT_PARAMS, holidays=holidays)
-    days = [d.date() for d in history.index]
-    return forecast_days(
-        history.to_numpy(dtype=float), day_types(days, holidays), day_types(targets, holidays), params
-    )
+    values = history.to_numpy(dtype=float)
+    types = day_types([d.date() for d in history.index], holidays)
+    pred = forecast_days(values, types, day_types(targets, holidays), params)
+    return widen(pred, horizon_margins(values, types, len(targets), params, per_column=True))
 
 
 def compute_month_forecasts(
