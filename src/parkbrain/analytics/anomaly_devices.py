@@ -7,8 +7,10 @@ times, and scored by ``analytics.anomaly``: the model of normal behaviour is fit
 current (the 90th percentile of its training rows) it is stopped, and a stop is a state, not a fault (a
 model of the running machine sees a stopped one as far off); the first ``settle_rows`` after each start
 are not watched either (warming up). The model is fitted on the watched training rows, and the trailing
-window of the scores skips the rows not watched. Devices without a current point are watched throughout. Anomalous rows closer than ``merge_rows`` are merged into episodes;
-an episode of at least ``min_rows`` rows peaking at ``min_score`` or more opens one alert naming the sensors that contributed most (the
+window of the scores skips the rows not watched. Devices without a current point are watched throughout.
+
+Anomalous rows closer than ``merge_rows`` are merged into episodes; an episode of at least ``min_rows``
+rows peaking at ``min_score`` or more opens one alert naming the sensors that contributed most (the
 fault hint). The id is ``alert_engine.alert_id('equipment_anomaly', device_id, start µs)``, so re-running
 adds nothing and an alert someone acknowledged keeps its status.
 """
