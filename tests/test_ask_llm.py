@@ -434,6 +434,39 @@ def test_the_run_is_read_only_even_past_the_parser(demo_con):
         run_readonly_select(con, "CREATE TEMP TABLE sneaky AS SELECT 1", 1.0)
 
 
+MORE_HOSTILE = [
+    ("SELECT * FROM parks p, LATERAL read_csv(p.name)", "function read_csv() is not allowed"),
+    ("SELECT * FROM query('SELECT * FROM users')", "table function query() is not allowed"),
+    ("SELECT * FROM duckdb_settings()", "table function duckdb_settings() is not allowed"),
+    ("SELECT * FROM information_schema.tables", "is not a park relation"),
+    ('SELECT * FROM "USERS"', "USERS is not readable"),
+    ("SELECT * FROM memory.main.users", "is not a park relation"),
+    ("SELECT * FROM (DESCRIBE users)", "(DESCRIBE)"),
+    ("EXPLAIN SELECT 1", "this statement is EXPLAIN"),
+    ("CHECKPOINT", "this statement is CHECKPOINT"),
+    ("SELECT * FROM parks UNION ALL SELECT * FROM api_tokens", "api_tokens is not readable"),
+    ("SELECT * FROM parks WHERE park_id IN (FROM users SELECT username)", "users is not readable"),
+    ("SELECT * FROM 'https://example.org/x.csv'", "is not an allowed relation"),
+    ("SELECT * FROM parks WHERE name = (SELECT content FROM read_text('/etc/passwd'))", "read_text()"),
+    ("SELECT nextval('seq')", "function nextval() is not allowed"),
+    ("UPDATE parks SET name = 'x'", "this statement is UPDATE"),
+    ("SELECT * FROM parks FOR UPDATE", "FOR UPDATE"),
+]
+
+
+@pytest.mark.parametrize(("sql", "reason"), MORE_HOSTILE, ids=[h[0][:40] for h in MORE_HOSTILE])
+def test_more_ways_around_the_guard_are_refused(sql, reason):
+    with pytest.raises(QueryError) as err:
+        check_sql(sql)
+    assert reason in err.value.message
+
+
+def test_a_trailing_semicolon_and_comments_are_fine_and_dropped(demo_con):
+    park, _ = demo_con
+    safe = make_safe("SELECT 1 AS x /* ; DROP TABLE parks */; -- bye", park.scope)
+    assert safe.sql == "SELECT 1 AS x LIMIT 1000"
+
+
 def test_check_sql_accepts_the_ordinary_shapes():
     for sql in (
         "SELECT 1",

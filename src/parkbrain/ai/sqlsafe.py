@@ -86,6 +86,9 @@ DENIED_FUNCTIONS = frozenset(
         "which_secret",
         "make_timestamp_from_file",
         "version",
+        "nextval",
+        "currval",
+        "setseed",
     }
 )
 DENIED_FUNCTION_PREFIXES = ("read_", "duckdb_", "pragma_", "parquet_", "sqlite_", "postgres_", "mysql_")
@@ -138,7 +141,8 @@ def _one_select(sql: str) -> exp.Expression:
     if not isinstance(sql, str) or not sql.strip():
         raise QueryError("the SQL is empty; expected one SELECT statement")
     try:
-        statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+        parsed = sqlglot.parse(sql, read="duckdb")
+        statements = [s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)]
     except ParseError as exc:
         raise QueryError(f"the SQL does not parse: {str(exc).splitlines()[0]}") from None
     if len(statements) != 1:
@@ -150,9 +154,11 @@ def _one_select(sql: str) -> exp.Expression:
 
 
 def _kind(node: exp.Expression) -> str:
+    """The statement's first keyword (DROP, ATTACH, CHECKPOINT …)."""
     if isinstance(node, exp.Command):
         return str(node.this).upper()
-    return node.key.upper()
+    words = node.sql(dialect="duckdb", comments=False).split()
+    return words[0].upper() if words else node.key.upper()
 
 
 def _cte_names(tree: exp.Expression, known: frozenset[str]) -> frozenset[str]:
@@ -200,7 +206,9 @@ def _check_function(func: exp.Func) -> None:
         or name.startswith(DENIED_FUNCTION_PREFIXES)
         or name.endswith(DENIED_FUNCTION_SUFFIXES)
     ):
-        raise QueryError(f"function {name}() is not allowed (it reads files, settings or the environment)")
+        raise QueryError(
+            f"function {name}() is not allowed (it reads files, settings or the environment, or changes state)"
+        )
 
 
 def _function_name(func: exp.Expression) -> str:
