@@ -61,6 +61,12 @@ def test_demo_faults_found_and_few_healthy_machines_alerted(small_demo_file, tmp
         alerted = {a["device_id"] for a in result["alerts"]}
         healthy = set(result["devices"]) - faulty
         assert (len(faulty), len(healthy)) == (34, 56)
+        assert result["labels"] == {
+            "labelled_faulty": 34,
+            "labelled_faulty_alerted": len(faulty & alerted),
+            "not_labelled": 56,
+            "not_labelled_alerted": len(healthy & alerted),
+        }
         # measured: 32 of 34 faults found, 4 of 56 healthy machines alerted (27 and 12 with the 60-row mean
         # and no running state; 32 and 9 with the median alone: the rest were machines that stopped)
         assert len(faulty & alerted) >= 32 and len(healthy & alerted) <= 4
@@ -133,3 +139,22 @@ def test_equipment_cli(db):
     )
     assert result.exit_code == 0, result.output
     assert "vibration_rms" in result.output
+
+
+def test_equipment_alerts_cli_compares_with_the_labelled_faults(small_demo_file, tmp_path):
+    db = copy_db(small_demo_file, tmp_path)
+    args = [
+        "equipment",
+        "alerts",
+        "--db",
+        str(db),
+        "--park",
+        PARK,
+        "--since",
+        "2026-11-13",
+        "--until",
+        "2026-11-21",
+    ]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "labelled faults (fault_labels):" in result.output and SKAB_PUMP in result.output

@@ -187,6 +187,13 @@ def equipment_alerts(
             f"{result['unchanged']} unchanged",
             err=True,
         )
+        labels = result["labels"]
+        click.echo(
+            f"labelled faults (fault_labels): {labels['labelled_faulty_alerted']} of {labels['labelled_faulty']} "
+            f"machines alerted; without a labelled fault: {labels['not_labelled_alerted']} of "
+            f"{labels['not_labelled']} alerted",
+            err=True,
+        )
 
 
 @cli.command("energy-forecast")

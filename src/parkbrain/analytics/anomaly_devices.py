@@ -201,6 +201,26 @@ def _alert_row(
     }
 
 
+def compute_label_check(
+    store: Store, devices: list[str], alerts: list[dict[str, Any]], start: datetime, end: datetime
+) -> dict[str, int]:
+    """The alerts against the faults labelled in ``fault_labels`` (the demo's injected faults, or faults
+    recorded by maintenance) on the checked ``devices`` in ``[start, end)``, machine by machine."""
+    rows = store.query_rows(
+        "SELECT DISTINCT device_id FROM fault_labels WHERE list_contains(?::VARCHAR[], device_id) "
+        "AND start_ts < ? AND end_ts >= ?",
+        [devices, end, start],
+    )
+    faulty = {r["device_id"] for r in rows}
+    alerted = {a["device_id"] for a in alerts}
+    return {
+        "labelled_faulty": len(faulty),
+        "labelled_faulty_alerted": len(faulty & alerted),
+        "not_labelled": len(set(devices) - faulty),
+        "not_labelled_alerted": len(alerted - faulty),
+    }
+
+
 def write_equipment_alerts(store: Store, alerts: list[dict[str, Any]]) -> dict[str, int]:
     """Upsert the alerts; a status a person set never moves back. Counts: opened, updated, unchanged."""
     return write_aqi_alerts(store, alerts)

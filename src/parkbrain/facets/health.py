@@ -80,8 +80,13 @@ class HealthFacet:
     ) -> dict[str, Any]:
         """Check the rotating equipment (pumps, motors, fans, compressors) of one park (park roles: their
         own) or one device, and write an ``equipment_anomaly`` alert per anomaly episode with its fault
-        hint; re-running adds nothing. Returns the alerts and counts (opened, updated, unchanged)."""
-        from parkbrain.analytics.anomaly_devices import compute_device_health, write_equipment_alerts
+        hint; re-running adds nothing. Returns the alerts, counts (opened, updated, unchanged) and
+        ``labels``: the machines alerted against those with a fault in ``fault_labels`` in the window."""
+        from parkbrain.analytics.anomaly_devices import (
+            compute_device_health,
+            compute_label_check,
+            write_equipment_alerts,
+        )
 
         self.require("quality")
         park_id = self._own_park(park_id, "evaluates alerts of")
@@ -96,7 +101,8 @@ class HealthFacet:
         self.audit.record(
             self.principal, "alerts.equipment", park_id or device_id or "all", park_id=park_id, detail=counts
         )
-        return {"devices": checked, "alerts": alerts, **counts}
+        labels = compute_label_check(self.store, checked, alerts, start_t, end_t)
+        return {"devices": checked, "alerts": alerts, "labels": labels, **counts}
 
     def _equipment(self, park_id: str | None, device_id: str | None) -> list[str]:
         from parkbrain.store.base import where
