@@ -76,6 +76,13 @@ def test_config_file_wins_and_reads_the_key_from_a_named_variable(tmp_path):
     )
 
 
+def test_config_file_named_by_the_environment(tmp_path):
+    path = tmp_path / "llm.toml"
+    path.write_text('[llm]\nbase_url = "http://10.0.0.5:8000/v1"\nmodel = "glm-4"\n', encoding="utf-8")
+    config = load_llm_config(env={"PARKBRAIN_LLM_CONFIG": str(path), "PARKBRAIN_LLM_API_KEY": "k-2"})
+    assert (config.model, config.api_key) == ("glm-4", "k-2")
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

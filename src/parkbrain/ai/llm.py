@@ -3,8 +3,8 @@ llama.cpp server …): one synchronous ``httpx`` client with a timeout, retries 
 and connection failures, tool calls with a fallback to JSON in the message content for servers without
 tools, and the latency and token usage of every call.
 
-Configuration (``load_llm_config``): a TOML file's ``[llm]`` table (``parkbrain ask --llm-config FILE``)
-or the environment::
+Configuration (``load_llm_config``): a TOML file's ``[llm]`` table (a path given, or the file named by
+``PARKBRAIN_LLM_CONFIG``) or the environment::
 
     [llm]                         # environment variable that fills the same field
     base_url = "http://127.0.0.1:8000/v1"   # PARKBRAIN_LLM_BASE_URL
@@ -37,6 +37,8 @@ except ModuleNotFoundError:  # pragma: no cover
     import tomli as tomllib
 
 ENV_PREFIX = "PARKBRAIN_LLM_"
+#: A TOML file with the [llm] table, when no path is given (how a server process is pointed at one).
+CONFIG_ENV = "PARKBRAIN_LLM_CONFIG"
 #: HTTP statuses worth another try: rate limits and server-side failures.
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 MAX_BACKOFF_S = 30.0
@@ -65,12 +67,15 @@ class LLMConfig:
 
 
 def load_llm_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> LLMConfig | None:
-    """The LLM settings from ``path``'s ``[llm]`` table, else from ``PARKBRAIN_LLM_*`` variables; None when
-    no endpoint is configured (the assistant then answers offline). Values in the file win over the
-    environment, which fills the fields the file leaves out."""
+    """The LLM settings from ``path``'s ``[llm]`` table (default: the file named by ``PARKBRAIN_LLM_CONFIG``),
+    else from ``PARKBRAIN_LLM_*`` variables; None when no endpoint is configured (the assistant then
+    answers offline). Values in the file win over the environment, which fills the fields the file leaves
+    out."""
     env = os.environ if env is None else env
     raw: dict[str, Any] = {}
     where = "environment"
+    if path is None and env.get(CONFIG_ENV):
+        path = env[CONFIG_ENV]
     if path is not None:
         raw, where = _read_llm_table(Path(path)), str(path)
     settings = {**_from_env(env), **{k: v for k, v in raw.items() if k != "api_key_env"}}
