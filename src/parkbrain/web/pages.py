@@ -37,6 +37,7 @@ PAGE_PATHS = frozenset(
         "/console/enterprises/{enterprise_id}",
         "/console/alerts",
         "/console/data",
+        "/console/ask",
     }
 )
 STATIC_PATH = "/static/{path:path}"
@@ -159,6 +160,30 @@ def alerts_page(request: Request) -> Response:
 def data_page(request: Request) -> Response:
     """Data: browse tables, import files, the data-quality report."""
     return render(request, "data.html", "data")
+
+
+@router.get("/console/ask")
+def ask_page(request: Request) -> Response:
+    """问答: the park assistant (``POST /api/ask``) with the answer's rows, chart, SQL, query and sources."""
+    lang, _ = _language(request)
+    return render(request, "ask.html", "ask", columns=ask_column_labels(lang))
+
+
+def ask_column_labels(lang: str) -> dict[str, str]:
+    """Headers for the assistant's result columns: metrics (name and unit) and dimension names from the
+    semantic layer; the time grains, comparison and policy-hit columns from the console's labels."""
+    from parkbrain.ai.semantic import load_layer
+
+    layer = load_layer()
+    labels = {d.label: (d.zh if lang == "zh" else d.en) for d in layer.dimensions.values()}
+    for m in layer.metrics.values():
+        unit = m.unit_text(lang)
+        labels[m.id] = f"{m.name(lang)} ({unit})" if unit else m.name(lang)
+    table = strings(lang)
+    for key, label in table.items():
+        if key.startswith("askcol_"):
+            labels[key.removeprefix("askcol_")] = label
+    return labels
 
 
 @router.get(STATIC_PATH)
