@@ -597,3 +597,17 @@ def test_park_ask_answers_offline_when_the_endpoint_fails(small_demo_file, monke
         monkeypatch.setenv("PARKBRAIN_LLM_MODEL", "fake-model")
         answer = park.ask("最近7天各园区的告警数", now=NOW)
     assert answer["engine"] == "offline" and answer["status"] == "answered" and len(fake.requests) == 1
+
+
+def test_the_prompt_names_public_parks_but_no_enterprise(small_demo_file):
+    from parkbrain.ai.llm_query import catalogue_entities, system_prompt
+
+    with Park.open(small_demo_file, read_only=True) as park:
+        entities = catalogue_entities(park.store)
+        enterprise = park.store.query_rows("SELECT name FROM enterprises LIMIT 1")[0]["name"]
+        park_name = park.store.query_rows("SELECT name FROM parks WHERE park_id = 'nanning-hitech'")[0][
+            "name"
+        ]
+    prompt = system_prompt(load_layer(), NOW, entities)
+    assert "park_id=nanning-hitech" in prompt and park_name in prompt
+    assert enterprise not in prompt  # tenant data stays out of the model's context
