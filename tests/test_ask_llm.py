@@ -530,6 +530,20 @@ def test_a_structured_query_from_the_model_is_answered_like_the_offline_engine(s
     assert "nanning-hitech" in fake.requests[0]["messages"][0]["content"]  # the parks it may name
 
 
+def test_the_model_is_told_the_ids_of_the_enterprises_the_question_names(small_demo_file):
+    query = {"metric": "electricity_kwh", "time": WEEK}
+    with Park.open(small_demo_file, read_only=True) as park:
+        row = park.store.query_rows(
+            "SELECT enterprise_id, name FROM enterprises ORDER BY enterprise_id LIMIT 1"
+        )[0]
+        answer, _, fake = _answer(
+            park, [tool_reply("structured_query", query)], f"最近7天{row['name']}的用电量"
+        )
+    system = fake.requests[0]["messages"][0]["content"]
+    assert f"named_in_question=enterprise, id={row['enterprise_id']}, name={row['name']}" in system
+    assert answer["engine"] == "llm"
+
+
 def test_free_sql_from_the_model_answers_an_enterprise_with_its_own_rows_only(small_demo_file):
     sql = "SELECT enterprise_id, round(sum(amount), 3) AS kwh FROM sem_energy_daily GROUP BY 1 ORDER BY 1"
     script = [tool_reply("free_sql", {"sql": sql, "explanation": "各企业用电"})]

@@ -353,7 +353,8 @@ def answer_with_llm(
     layer = layer or load_layer()
     lang = lang or ("zh" if re.search(r"[\u4e00-\u9fff]", question) else "en")
     first = len(client.calls)
-    result = llm_structured_query(client, question, now, layer, entities=catalogue_entities(session.store))
+    entities = catalogue_entities(session.store) + named_entities(session, question, layer)
+    result = llm_structured_query(client, question, now, layer, entities=entities)
     calls = [c.as_dict() for c in client.calls[first:]]
     if isinstance(result, StructuredQuery):
         answer = answer_query(session, result, lang, layer, engine="llm")
@@ -368,6 +369,22 @@ def answer_with_llm(
     else:
         answer = empty_answer("unsupported", _REFUSED[lang] + result.reason, engine="llm")
     return {**answer, "llm_calls": calls}
+
+
+def named_entities(session: Any, question: str, layer: Any) -> list[dict[str, Any]]:
+    """The enterprises, parks, cities and industries the question names, as the offline engine links
+    them from the caller's own catalog (ambiguous names with every option): ids the model may use."""
+    from parkbrain.ai.entities import link_entities
+
+    links = link_entities(question.lower(), session.catalog, layer)
+    found = [*links.entities, *(e for _, options in links.ambiguous for e in options)]
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for e in found:
+        if (e.kind, e.id) not in seen:
+            seen.add((e.kind, e.id))
+            out.append({"named_in_question": e.kind, "id": e.id, "name": e.name})
+    return out
 
 
 _NOT_RUN = {"zh": "模型编写的查询无法运行：", "en": "The model's query could not be run: "}
@@ -447,6 +464,7 @@ __all__ = [
     "answer_with_llm",
     "catalogue_entities",
     "describe",
+    "named_entities",
     "llm_policy_answer",
     "llm_structured_query",
     "query_tools",
