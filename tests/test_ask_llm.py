@@ -183,6 +183,14 @@ def test_a_server_without_tools_gets_json_in_the_content():
     assert '"tool": "<name>"' in fake.requests[1]["messages"][0]["content"]
 
 
+def test_a_reasoning_models_think_block_and_arguments_as_text_are_understood():
+    reply = {"tool": "structured_query", "arguments": json.dumps(GOOD)}
+    content = "<think>用户问上个月 {metric?} 的排名……</think>\n" + json.dumps(reply)
+    with FakeLLM([text_reply(content)]) as fake:
+        result, _ = ask(fake, tools=False)
+    assert isinstance(result, StructuredQuery) and result.limit == 5
+
+
 def test_tools_off_in_the_config_sends_no_tools_and_reads_bare_arguments_of_the_only_tool():
     with FakeLLM([text_reply(json.dumps({"tool": "structured_query", "arguments": GOOD}))]) as fake:
         result, _ = ask(fake, tools=False)
@@ -318,7 +326,7 @@ PARAGRAPHS = [
 
 
 def test_a_policy_answer_keeps_valid_citations_renumbered_and_drops_invented_ones():
-    text = "材料3月提交【2】，年产值超过1亿元可申请奖励[1]。另见[7]。"
+    text = "<think>段落[1]和[2]有关</think>材料3月提交【2】，年产值超过1亿元可申请奖励[1]。另见[7]。"
     with FakeLLM([text_reply(text)]) as fake, LLMClient(fake.config()) as client:
         answer = llm_policy_answer(client, "怎么申报奖励？", PARAGRAPHS)
     assert answer["status"] == "answered" and answer["engine"] == "llm"

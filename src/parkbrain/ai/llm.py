@@ -372,8 +372,11 @@ def _reply_from_content(result: ChatResult, tools: Sequence[Tool], via_tools: bo
     name: str | None = None
     arguments = None
     if obj is not None:
-        if isinstance(obj.get("tool"), str) and isinstance(obj.get("arguments"), dict):
-            name, arguments = obj["tool"], obj["arguments"]
+        args = obj.get("arguments")
+        if isinstance(args, str):  # arguments sent as JSON text, as in a real tool call
+            args, _ = _parse_object(args)
+        if isinstance(obj.get("tool"), str) and isinstance(args, dict):
+            name, arguments = obj["tool"], args
         elif len(tools) == 1:
             name, arguments = names[0], obj  # the bare arguments of the only tool
         else:
@@ -383,8 +386,14 @@ def _reply_from_content(result: ChatResult, tools: Sequence[Tool], via_tools: bo
     return ToolReply(name, arguments, text, error, via_tools, result.stats, result.message)
 
 
+def strip_reasoning(text: str) -> str:
+    """The reply without a reasoning model's ``<think>…</think>`` block (DeepSeek-R1, Qwen3 …)."""
+    return re.sub(r"<think>.*?(</think>|$)", "", text, flags=re.S).strip()
+
+
 def _json_text(text: str) -> str:
     """The JSON object in a reply: inside a ```json fence, or from the first { to the last }."""
+    text = strip_reasoning(text)
     fence = re.search(r"```(?:json)?\s*(\{.*\})\s*```", text, re.S)
     if fence:
         return fence.group(1)

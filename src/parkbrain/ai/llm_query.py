@@ -19,7 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from parkbrain.ai.llm import CallStats, LLMClient, Tool, ToolReply
+from parkbrain.ai.llm import CallStats, LLMClient, Tool, ToolReply, strip_reasoning
 from parkbrain.ai.query import StructuredQuery, query_json_schema
 from parkbrain.ai.sqlsafe import check_sql
 from parkbrain.errors import InvalidInput, QueryError
@@ -256,7 +256,7 @@ def llm_policy_answer(
             {"role": "user", "content": _policy_prompt(question, paragraphs)},
         ]
     )
-    answer, cited = _keep_valid_citations(result.content or "", len(paragraphs))
+    answer, cited = _keep_valid_citations(strip_reasoning(result.content or ""), len(paragraphs))
     if not cited:
         return _policy_result(_NOT_GROUNDED[lang], [], "unsupported", [result.stats])
     sources = [_source(paragraphs[n - 1]) for n in cited]
