@@ -263,16 +263,25 @@ def test_run_eval_scores_and_survives_a_crash(small):
         script[q.question] = _answer("answered", [d[0] for d in cursor.description], cursor.fetchall())
     script[picked[2].question] = _answer("unsupported", [], [])
     script[picked[3].question] = RuntimeError("parser fell over")
+    malformed = next(q for q in QUESTIONS if q.category == "no_data")
+    script[malformed.question] = "no data"  # not an answer object
+    picked.append(malformed)
     report = ev.run_eval(Scripted(park, script), picked, ev.EVAL_NOW)
-    assert (report["questions"], report["correct"], report["accuracy"]) == (4, 3, 0.75)
+    assert (report["questions"], report["correct"], report["accuracy"]) == (5, 3, 0.6)
     assert report["by_category"]["ranking"] == {"questions": 1, "correct": 1, "accuracy": 1.0}
     assert report["by_category"]["clarify"]["correct"] == 0
     assert report["by_language"]["en"]["correct"] == 1
-    (failure,) = report["failures"]
+    failure, bad_shape = report["failures"]
     assert failure["id"] == picked[3].id and failure["reason"] == "RuntimeError: parser fell over"
     assert failure["expected"] == {"status": "clarify"} and failure["got"] is None
+    assert bad_shape["id"] == malformed.id and bad_shape["reason"].startswith(
+        "malformed answer: AttributeError"
+    )
+    assert report["answer_seconds"]["mean"] is not None
     text = "\n".join(ev.report_lines(report, failures=5))
-    assert "accuracy 75.0% (target 90%)" in text and "parser fell over" in text
+    assert (
+        "accuracy 60.0% (target 90%)" in text and "parser fell over" in text and "answer time: mean" in text
+    )
 
 
 def test_eval_demo_file_is_built_once(tmp_path):

@@ -250,11 +250,17 @@ def _evaluate(park: Any, con: Any, question: EvalQuestion, now: datetime) -> dic
             gold = [list(r) for r in con.execute(question.gold_sql).fetchall()]
     except Exception as exc:  # noqa: BLE001 - a broken gold query fails its question, not the run
         return {**result, "ok": False, **_failure(question, None, None, f"gold SQL failed: {exc}")}
+    started = time.perf_counter()
     try:
         answer = park.ask(question.question, now=now)
-        why = judge(question, answer, gold)
     except Exception as exc:  # noqa: BLE001 - one question's crash is its failure
+        result["seconds"] = time.perf_counter() - started
         return {**result, "ok": False, **_failure(question, gold, None, f"{type(exc).__name__}: {exc}")}
+    result["seconds"] = time.perf_counter() - started
+    try:
+        why = judge(question, answer, gold)
+    except Exception as exc:  # noqa: BLE001 - an answer of the wrong shape is a failure
+        why, answer = f"malformed answer: {type(exc).__name__}: {exc}", None
     if why is None:
         return {**result, "ok": True}
     return {**result, "ok": False, **_failure(question, gold, answer, why)}
@@ -303,8 +309,18 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         "target": TARGET,
         "by_category": by("category"),
         "by_language": by("lang"),
+        "answer_seconds": _latency([r["seconds"] for r in results if "seconds" in r]),
         "failures": [r for r in results if not r["ok"]],
     }
+
+
+def _latency(seconds: list[float]) -> dict[str, float | None]:
+    """Mean, 95th percentile (nearest rank) and maximum of the answer times."""
+    if not seconds:
+        return {"mean": None, "p95": None, "max": None}
+    ranked = sorted(seconds)
+    p95 = ranked[max(math.ceil(0.95 * len(ranked)) - 1, 0)]
+    return {"mean": round(sum(ranked) / len(ranked), 3), "p95": round(p95, 3), "max": round(ranked[-1], 3)}
 
 
 def report_lines(report: dict[str, Any], failures: int = 10) -> list[str]:
@@ -323,6 +339,12 @@ def report_lines(report: dict[str, Any], failures: int = 10) -> list[str]:
             lines.append(
                 f"  {name:14}{s['questions']:>10}{s['correct']:>9}{s['accuracy']:>10.1%}  {target} {mark}"
             )
+    latency = report.get("answer_seconds") or {}
+    if latency.get("mean") is not None:
+        lines += [
+            "",
+            f"answer time: mean {latency['mean']:.2f} s, p95 {latency['p95']:.2f} s, max {latency['max']:.2f} s",
+        ]
     shown = report["failures"][: max(failures, 0)]
     if shown:
         lines += ["", f"failures ({len(shown)} of {len(report['failures'])}):"]
