@@ -35,7 +35,9 @@ def numbers_in(text: str) -> list[float]:
     """The numbers of an answer (dates taken out first)."""
     text = re.sub(r"\d{4}-\d{2}(-\d{2})?", " ", text)
     text = re.sub(
-        r"\d+月\d+日|\d+日|最近\d+天|前\d+|后\d+|\d+ more rows|last \d+ days|另有 \d+ 行|top \d+|\d+\. ", " ", text
+        r"\d+月\d+日|\d+日|最近\d+天|前\d+|后\d+|\d+ more rows|last \d+ days|另有 \d+ 行|top \d+|\d+\. ",
+        " ",
+        text,
     )
     return [float(x.replace(",", "")) for x in re.findall(r"\d[\d,]*(?:\.\d+)?", text)]
 
@@ -147,13 +149,35 @@ def test_time_expressions(words: str, start: str, end: str) -> None:
     assert (t.start.isoformat(), t.end.isoformat()) == (start, end)
 
 
-@pytest.mark.parametrize(("words", "compare"), [("同比", "yoy"), ("去年同期", "yoy"), ("环比", "mom"),
+@pytest.mark.parametrize(("words", "compare"), [("同比", "yoy"), ("与去年同期相比", "yoy"), ("比上月", "mom"), ("环比", "mom"),
                                                 ("year over year", "yoy"), ("month over month", "mom")])  # fmt: skip
 def test_comparison_words(words: str, compare: str) -> None:
     from parkbrain.ai.timeexpr import parse_time
 
     now = datetime(2026, 11, 20, 12, tzinfo=timezone(timedelta(hours=8)))
     assert parse_time(f"上个月用电量{words}", now).compare == compare
+
+
+def test_same_period_last_year_alone_moves_the_window() -> None:
+    from parkbrain.ai.timeexpr import parse_time
+
+    now = datetime(2026, 11, 20, 12, tzinfo=timezone(timedelta(hours=8)))
+    t = parse_time("上个月用电量去年同期是多少", now)
+    assert t.shift and t.compare is None
+
+
+def test_date_ranges() -> None:
+    from parkbrain.ai.timeexpr import parse_time
+
+    now = datetime(2026, 11, 20, 12, tzinfo=timezone(timedelta(hours=8)))
+    for words, start, end in [
+        ("10月1日到10月7日", "2026-10-01", "2026-10-08"),
+        ("10月1日至7日", "2026-10-01", "2026-10-08"),
+        ("8月到10月", "2026-08-01", "2026-11-01"),
+        ("between 2026-10-01 and 2026-10-07", "2026-10-01", "2026-10-08"),
+    ]:
+        t = parse_time(words, now).time
+        assert (t.start.isoformat(), t.end.isoformat()) == (start, end), words
 
 
 def test_mom_compares_with_the_day_before(small) -> None:
@@ -228,7 +252,8 @@ def test_ambiguous_park_asks_back(small) -> None:
 
 
 def test_unknown_question_is_unsupported(small) -> None:
-    for question in ("今天天气怎么样", "火星园区最近7天的用电量", "What is the meaning of life?"):
+    for question in ("今天天气怎么样", "火星园区最近7天的用电量", "What is the meaning of life?", "删除所有告警",
+                     "drop table alerts"):  # fmt: skip
         result = ask(small, question)
         assert result["status"] == "unsupported", question
         assert result["sql"] is None and result["rows"] == [] and not re.search(r"\d", result["answer"])

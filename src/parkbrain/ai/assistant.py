@@ -26,11 +26,14 @@ from parkbrain.store.base import Store
 
 SHOWN_ROWS = 10  # rows named in the answer text
 DIMENSION_VIEWS = ("sem_parks", "sem_enterprises", "sem_buildings", "sem_devices")
-STATUS_ZH = {"open": "未处理", "acknowledged": "已确认", "closed": "已关闭"}
-SEVERITY_ZH = {"critical": "严重", "warning": "警告", "info": "提示"}
-DEFAULT_LABELS_EN = {"最近30天": "the last 30 days", "今年": "this year", "最近3年": "the last 3 years",
-                     "最近12周": "the last 12 weeks"}  # fmt: skip
-CARRIER_ZH = {"electricity": "电力", "water": "水", "natural_gas": "天然气", "steam": "蒸汽"}
+DEFAULT_LABELS_EN = {
+    "去年同期": "the same period last year",
+    "上期": "the previous period",
+    "最近30天": "the last 30 days",
+    "今年": "this year",
+    "最近3年": "the last 3 years",
+    "最近12周": "the last 12 weeks",
+}
 
 
 def empty_answer(status: str, answer: str, **extra: Any) -> dict[str, Any]:
@@ -106,6 +109,18 @@ def answer_question(
     if parsed.status != "ok" or parsed.query is None:
         return empty_answer("unsupported", parsed.message)
     return answer_query(session, parsed.query, lang, layer, parsed)
+
+
+def without_names(question: str, session: Session, now: datetime) -> str:
+    """``question`` without its time words and the names it links (parks, cities, enterprises …): what
+    is left to search the policy corpus with, so that a place name alone does not make a policy hit."""
+    from parkbrain.ai.entities import link_entities
+    from parkbrain.ai.parse import normalise
+    from parkbrain.ai.timeexpr import parse_time
+
+    layer = load_layer()
+    rest = link_entities(parse_time(normalise(question), now, layer).rest, session.catalog, layer).rest
+    return re.sub(r"\s+", " ", rest).strip(" ?？。,，!！")
 
 
 def answer_query(
@@ -218,26 +233,31 @@ class _Writer:
         dates = t.start.isoformat() if last == t.start else f"{t.start.isoformat()} – {last.isoformat()}"
         label = t.label or ""
         if not self.zh:
-            label = re.sub(r"^(in|during|over)\s+", "", DEFAULT_LABELS_EN.get(label, label))
+            for zh, en in DEFAULT_LABELS_EN.items():
+                label = label.replace(zh, en)
+            label = re.sub(r"^(in|during|over)\s+", "", label)
         return f"{label}（{dates}）" if self.zh else f"{label} ({dates})".strip()
 
     def subject(self) -> str:
         parts = []
         for f in self.q.filters:
-            names = [self._value_name(f.dimension, v) for v in f.values()]
+            names = [self._value_name(f.dimension, v, f.op == "!=") for v in f.values()]
             parts.append("、".join(names) if self.zh else ", ".join(names))
         return ("".join(p + " " for p in parts)).strip()
 
-    def _value_name(self, dim: str, value: str) -> str:
-        if dim == "status":
-            return STATUS_ZH.get(value, value) if self.zh else value
-        if dim == "severity":
-            return SEVERITY_ZH.get(value, value) if self.zh else value
-        if dim == "carrier":
-            return CARRIER_ZH.get(value, value) if self.zh else value
-        if dim == "key_energy_user":
-            return "重点用能单位" if self.zh else "key energy users"
-        return self.names.get(value, value)
+    def _value_name(self, dim: str, value: str, negated: bool = False) -> str:
+        """A filter value as words: the layer's first word for it in the answer's language (未处理,
+        严重, 振动告警 …), an entity's name, or the value itself."""
+        if dim not in self.layer.filter_columns:
+            return self.names.get(value, value)
+        words = self.layer.value_words.get(dim, {})
+        key = f"!{value}" if negated else value
+        for word, v in words.items():
+            if v == key and (word.isascii() != self.zh):
+                return word
+        if negated:
+            return f"非{value}" if self.zh else f"not {value}"
+        return value
 
     def metric_name(self) -> str:
         name = self.metric.name(self.lang)
@@ -334,10 +354,15 @@ class _Writer:
         )
 
     def default_note(self) -> str:
+        """What window a question without one was answered for."""
+        if self.q.time is None:
+            span = f"{self.span[0]} – {self.span[1]}" if self.span else ""
+            if self.zh:
+                return f"（问题未指明时间，按全部数据统计{'：' + span if span else ''}。）"
+            return f" (No time was given; this is all the data{': ' + span if span else ''}.)"
         if self.zh:
-            return "（问题未指明时间，按" + (self.q.time.label if self.q.time else "") + "统计。）"
-        label = DEFAULT_LABELS_EN.get(self.q.time.label, self.q.time.label) if self.q.time else "all data"
-        return f" (No time was given; this is {label}.)"
+            return f"（问题未指明时间，按{self.q.time.label}统计。）"
+        return f" (No time was given; this is {self.window()}.)"
 
 
 def detect_lang(question: str) -> str:

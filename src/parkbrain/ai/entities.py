@@ -296,7 +296,9 @@ def link_values(work: str, layer: SemanticLayer, links: Links, only: tuple[str, 
         for word in sorted(words, key=len, reverse=True):
             i = _find(work, word)
             if i >= 0:
-                links.filters.append(Filter(fid, "=", words[word]))
+                value = words[word]
+                op = "!=" if value.startswith("!") else "="
+                links.filters.append(Filter(fid, op, value.removeprefix("!")))
                 work = work[:i] + " " * len(word) + work[i + len(word) :]
                 break
     return work

@@ -16,7 +16,15 @@ from datetime import datetime
 from parkbrain.ai.entities import Catalog, Entity, link_entities, link_values
 from parkbrain.ai.query import Filter, StructuredQuery, TimeRange
 from parkbrain.ai.semantic import SemanticLayer, load_layer
-from parkbrain.ai.timeexpr import NUM, TimeParse, cn_number, default_range, parse_time, today_of
+from parkbrain.ai.timeexpr import (
+    NUM,
+    TimeParse,
+    cn_number,
+    default_range,
+    parse_time,
+    previous_range,
+    today_of,
+)
 
 POLICY_WORDS: tuple[str, ...] = ("政策", "补贴", "申报", "条件", "规定", "办法", "扶持", "奖励", "资助", "奖补",
                                  "优惠", "细则", "通知", "policy", "policies", "subsidy", "subsidies", "incentive",
@@ -64,6 +72,8 @@ PLURAL_WORDS: tuple[str, ...] = ("哪些", "哪几", "有哪些", "which parks",
 NAME_LIKE = re.compile(r"([\u4e00-\u9fff]{2,6})(园区|开发区|工业区|工业园|高新区|经开区|有限公司|公司|集团)")
 NAME_STOP = ("全省", "全区", "广西", "所有", "全部", "各个", "这些", "那些", "哪些", "哪个", "本", "该", "我们", "我的",
              "其他", "其它", "每个", "各", "多少", "几个", "几家", "整个", "全市")  # fmt: skip
+WRITE_WORDS: tuple[str, ...] = ("删除", "删掉", "修改", "更新", "插入", "清空", "清除", "新增一条", "drop", "delete",
+                                "update", "insert", "truncate", "alter", "remove")  # fmt: skip
 DEFAULT_TOP = 10
 ENERGY_CARRIER_METRICS = {"electricity_kwh": "electricity", "water_m3": "water", "gas_m3": "natural_gas",
                           "steam_t": "steam"}  # fmt: skip
@@ -91,7 +101,9 @@ def parse_question(
     """Parse ``question`` asked at ``now`` against the caller's ``catalog`` of names."""
     layer = layer or load_layer()
     lang = question_lang(question)
-    text = _normalise(question)
+    text = normalise(question)
+    if _has_any(text, WRITE_WORDS):
+        return Parsed("unsupported", lang, message=_read_only(lang))
     if _has_any(text, POLICY_WORDS):
         return Parsed("policy", lang)
     t = parse_time(text, now, layer)
@@ -115,7 +127,7 @@ def parse_question(
     dims = [d for d in dims if not _filtered_to_one(d, links.filters)]
     agg, order = _agg(metric, order, dims, work)
     if order and limit is None and dims:
-        limit = _default_limit(before)
+        limit = _n_before_noun(before) or _default_limit(before)
     filters = _filters(metric, links.filters, carrier_words, layer)
     time, defaulted = _time(metric, t, layer, now)
     compare = t.compare if layer.metrics[metric].timed and time is not None else None
@@ -132,7 +144,8 @@ def parse_question(
     return Parsed("ok", lang, query, defaulted_time=defaulted)
 
 
-def _normalise(question: str) -> str:
+def normalise(question: str) -> str:
+    """Lower case, ASCII digits and punctuation, single spaces."""
     text = question.strip().lower()
     table = str.maketrans("０１２３４５６７８９，？！：（）", "0123456789,?!:()")
     return re.sub(r"\s+", " ", text.translate(table))
@@ -159,15 +172,15 @@ def _blank(text: str, i: int, word: str) -> str:
 def _metric(work: str, layer: SemanticLayer) -> tuple[str | None, list[str], str]:
     """The metric named in ``work`` (longest word first; the earliest when several), and the carriers
     whose words also appear (天然气的碳排放 → carbon of natural gas)."""
-    found: list[tuple[int, str]] = []
+    found: list[tuple[int, int, str]] = []
     for word, mid in layer.metric_words():
         i = _find(work, word)
         if i >= 0:
-            found.append((i, mid))
+            found.append((-len(word), i, mid))
             work = _blank(work, i, word)
     if not found:
         return None, [], work
-    mids = [m for _, m in sorted(found)]
+    mids = [m for _, _, m in sorted(found)]  # the longest (most specific) word first
     for aggregate in ("energy_intensity", "energy_tce", "carbon_tco2"):
         if aggregate in mids:
             carriers = [ENERGY_CARRIER_METRICS[m] for m in mids if m in ENERGY_CARRIER_METRICS]
@@ -251,6 +264,23 @@ def _default_limit(text: str) -> int | None:
     return None
 
 
+_N_NOUN_EN = re.compile(
+    rf"(?<![a-z0-9])(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|twenty)\s+(?:of\s+the\s+)?"
+    rf"(?P<noun>{_NOUN_ALT})(?![a-z])"
+)
+
+
+def _n_before_noun(text: str) -> int | None:
+    """which 3 parks, the 5 enterprises, 哪3个园区: the N of a ranking written before its noun."""
+    for pattern in (_N_NOUN_EN, _N_NOUN_ZH):
+        m = pattern.search(text)
+        if m:
+            n = cn_number(m["n"])
+            if n and 1 <= n <= 1000:
+                return n
+    return None
+
+
 def _order_words(work: str) -> str | None:
     first = None
     for word in (*DESC_WORDS, *ASC_WORDS, *RANK_WORDS):
@@ -306,16 +336,24 @@ def _filters(metric: str, linked: list[Filter], carriers: list[str], layer: Sema
 
 
 def _time(metric: str, t: TimeParse, layer: SemanticLayer, now: datetime) -> tuple[TimeRange | None, bool]:
+    """The window: the question's; none (all the data) when it names none, unless a trend, a comparison
+    or 去年同期 needs one (then ``default_range``); 去年同期 alone moves it a year back."""
     if not layer.metrics[metric].timed:
         return None, False
     grain = t.grain
     if t.time is not None:
         if grain is None and t.trend:
             grain = "month" if t.time.days > 62 else "day"
-        return TimeRange(t.time.start, t.time.end, grain, t.time.label), False
-    if grain is None and t.trend:
-        grain = "month"
-    return default_range(today_of(now), grain), True
+        window = TimeRange(t.time.start, t.time.end, grain, t.time.label)
+        defaulted = False
+    elif grain is None and not t.trend and not t.compare and not t.shift:
+        return None, True
+    else:
+        window = default_range(today_of(now), grain or ("month" if t.trend else None))
+        defaulted = True
+    if t.shift:
+        window = previous_range(window, "yoy")
+    return window, defaulted
 
 
 # -- messages ---------------------------------------------------------------------------------------
@@ -356,6 +394,12 @@ def _ask(lang: str) -> str:
         if lang == "zh"
         else "Which one do you mean? Please choose one of these:"
     )
+
+
+def _read_only(lang: str) -> str:
+    if lang == "zh":
+        return "抱歉，助手只查询数据，不执行删除、修改等操作。"
+    return "Sorry, the assistant only reads data; it does not delete or change anything."
 
 
 def _unsupported(lang: str) -> str:

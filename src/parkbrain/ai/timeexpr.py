@@ -81,12 +81,23 @@ NUM = rf"(?:\d+|{CN_NUM})"
 _YEAR_PREFIX = r"(?P<yp>今年|本年|去年|上年|前年|\d{4}\s*年)"
 _EN_YEAR = r"(?P<y>\d{4}|this year|last year)"
 
-YOY_WORDS = ("去年同期", "上年同期", "同比", "year over year", "year-over-year", "year on year", "year-on-year",
-             "yoy", "same period last year", "compared with last year", "compared to last year", "vs last year",
-             "versus last year")  # fmt: skip
-MOM_WORDS = ("环比", "上期", "month over month", "month-over-month", "month on month", "month-on-month", "mom",
-             "period over period", "compared with the previous", "compared to the previous", "vs previous",
-             "versus the previous", "compared with the last period")  # fmt: skip
+YOY_WORDS = ("同比", "比去年同期", "较去年同期", "与去年同期相比", "和去年同期比", "比去年", "较去年", "year over year",
+             "year-over-year", "year on year", "year-on-year", "yoy", "compared with last year",
+             "compared to last year", "vs last year", "versus last year", "compared with the same period last year",
+             "compared to the same period last year", "compared with a year earlier")  # fmt: skip
+MOM_WORDS = ("环比", "上期", "比上月", "比上个月", "较上月", "较上个月", "与上月相比", "与上个月相比", "跟上个月比",
+             "比上周", "较上周", "与上周相比", "比昨天", "较昨日", "比前一天", "比上季度", "较上季度",
+             "month over month", "month-over-month", "month on month", "month-on-month", "mom", "week over week",
+             "week-over-week", "week on week", "wow", "day over day", "day-over-day", "quarter over quarter",
+             "quarter-over-quarter", "qoq", "period over period", "compared with the previous",
+             "compared to the previous", "compared with the month before", "compared to the month before",
+             "than the month before", "vs the month before", "vs previous", "versus the previous",
+             "compared with the last period", "compared with the week before", "compared to the week before")  # fmt: skip
+# 去年同期 alone asks for the same window a year earlier; with a comparison word it is 同比.
+SHIFT_WORDS = ("去年同期", "上年同期", "去年的同期", "same period last year", "same period a year ago",
+               "same time last year")  # fmt: skip
+COMPARE_CUES = ("相比", "对比", "比较", "增长", "下降", "增幅", "降幅", "变化", "增加", "减少", "涨", "跌", "比",
+                "compared", "compare", "change", "growth", "increase", "decrease", "versus", "vs")  # fmt: skip
 TREND_WORDS = ("趋势", "走势", "变化情况", "trend", "over time")
 
 
@@ -120,6 +131,7 @@ class TimeParse:
     compare: str | None = None
     grain: str | None = None
     trend: bool = False
+    shift: bool = False  # 去年同期 alone: the window a year earlier
     rest: str = ""
     found: list[str] = field(default_factory=list)
 
@@ -284,7 +296,50 @@ def shift_months_day(d: date, n: int) -> date:
 
 _MONTH_EN = "|".join(sorted(_MONTHS_EN, key=len, reverse=True))
 _FULL_MONTH_EN = "january|february|march|april|june|july|august|september|october|november|december"
+
+
+def _iso_range(m: re.Match, today: date) -> TimeRange | None:
+    try:
+        start, last = date.fromisoformat(_iso(m["a"])), date.fromisoformat(_iso(m["b"]))
+    except ValueError:
+        return None
+    return TimeRange(start, last + timedelta(days=1), None, m[0].strip()) if last >= start else None
+
+
+def _iso(text: str) -> str:
+    y, mo, d = text.split("-")
+    return f"{int(y):04d}-{int(mo):02d}-{int(d):02d}"
+
+
+def _day_range(m: re.Match, today: date) -> TimeRange | None:
+    m1, d1, d2 = int(m["m1"]), int(m["d1"]), int(m["d2"])
+    m2 = int(m["m2"]) if m["m2"] else m1
+    y1 = int(m["y1"]) if m["y1"] else _month_year(m1, None, today)
+    y2 = int(m["y2"]) if m["y2"] else (y1 if m2 >= m1 else y1 + 1)
+    try:
+        start, last = date(y1, m1, d1), date(y2, m2, d2)
+    except ValueError:
+        return None
+    return TimeRange(start, last + timedelta(days=1), None, m[0].strip()) if last >= start else None
+
+
+def _month_range(m: re.Match, today: date) -> TimeRange | None:
+    m1, m2 = cn_number(m["m1"]), cn_number(m["m2"])
+    if not m1 or not m2 or not (1 <= m1 <= 12 and 1 <= m2 <= 12):
+        return None
+    y1 = int(m["y1"]) if m["y1"] else _month_year(m1, None, today)
+    y2 = int(m["y2"]) if m["y2"] else (y1 if m2 >= m1 else y1 + 1)
+    start, end = date(y1, m1, 1), add_months(date(y2, m2, 1), 1)
+    return capped(start, end, today, m[0].strip()) if end > start else None
+
+
+_TO = r"\s*(?:到|至|~|～|—|–|-|to|and|until|through)\s*"
 PATTERNS: list[tuple[re.Pattern, Handler]] = [
+    (re.compile(rf"(?:from\s+|between\s+)?(?P<a>\d{{4}}-\d{{1,2}}-\d{{1,2}}){_TO}(?P<b>\d{{4}}-\d{{1,2}}-\d{{1,2}})"), _iso_range),
+    (re.compile(rf"(?:(?P<y1>\d{{4}})\s*年)?\s*(?P<m1>\d{{1,2}})\s*月\s*(?P<d1>\d{{1,2}})\s*[日号]?{_TO}"
+                rf"(?:(?P<y2>\d{{4}})\s*年)?\s*(?:(?P<m2>\d{{1,2}})\s*月)?\s*(?P<d2>\d{{1,2}})\s*[日号]"), _day_range),
+    (re.compile(rf"(?:(?P<y1>\d{{4}})\s*年)?\s*(?P<m1>\d{{1,2}}|{CN_NUM})\s*(?:月份?)?{_TO}(?:(?P<y2>\d{{4}})\s*年)?\s*"
+                rf"(?P<m2>\d{{1,2}}|{CN_NUM})\s*月份?"), _month_range),
     (re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?"), _day),
     (re.compile(r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})"), _day),
     (re.compile(rf"(?<![\d年])(?P<m>\d{{1,2}}|{CN_NUM})\s*月\s*(?P<d>\d{{1,2}}|{CN_NUM})\s*[日号]"), _day),
@@ -351,12 +406,18 @@ def parse_time(text: str, now: datetime, layer: SemanticLayer | None = None) -> 
 
 
 def _comparison(work: str, out: TimeParse) -> tuple[str | None, str]:
-    for words, kind in ((YOY_WORDS, "yoy"), (MOM_WORDS, "mom")):
+    for words, kind in ((YOY_WORDS, "yoy"), (MOM_WORDS, "mom"), (SHIFT_WORDS, "shift")):
         for w in sorted(words, key=len, reverse=True):
             i = _find_word(work, w)
             if i >= 0:
                 out.found.append(w)
-                return kind, _blank(work, i, i + len(w))
+                work = _blank(work, i, i + len(w))
+                if kind != "shift":
+                    return kind, work
+                if any(_find_word(work, c) >= 0 for c in COMPARE_CUES):
+                    return "yoy", work
+                out.shift = True
+                return None, work
     return None, work
 
 

@@ -142,35 +142,73 @@ def _create(con: Any, name: str, sql: str, params: list[Any]) -> None:
 
 
 def _energy(con: Any, store: Store, points: Predicate, lo: date, hi: date) -> None:
+    key = ("sem_energy_daily", points[0], tuple(_hashable(points[1])))
+    table = _memoised(store, key, lo, hi, lambda: _energy_table(store, points, lo, hi))
+    _create_from(con, "sem_energy_daily", table)
+
+
+def _energy_table(store: Store, points: Predicate, lo: date, hi: date) -> pa.Table:
+    """sem_energy_daily of the days ``[lo, hi)`` as an Arrow table (computed on a cursor of its own)."""
     from parkbrain.analytics.energy import Selection, consumption_query
 
     text, params = points
     selection = Selection("" if text == "TRUE" else text, tuple(params))
     query = consumption_query(store, selection, day_start(lo), day_start(hi), "day", ["point"])
+    work = store.cursor()
     if query is None:
-        _create(con, "sem_energy_daily", _EMPTY_ENERGY, [])
-        return
+        return _arrow(work.sql(_EMPTY_ENERGY))
     sql, qparams, _notes = query
-    _create(con, "_sem_consumption", f"SELECT period, point_id, carrier, unit, amount FROM ({sql})", qparams)
-    pairs = con.execute("SELECT DISTINCT carrier, unit FROM _sem_consumption ORDER BY ALL").fetchall()
-    factors = _factor_values(pairs, lo.year)
-    _create(
-        con,
-        "sem_energy_daily",
-        f"""WITH f(carrier, unit, tce_per_unit, tco2_per_unit) AS ({factors})
-        SELECT c.period AS day, c.point_id, p.device_id, d.enterprise_id,
-               coalesce(d.building_id, e.building_id) AS building_id, d.park_id,
-               substr(pk.region_code, 1, 4) || '00' AS city_code, c.carrier, c.unit,
-               c.amount, c.amount * f.tce_per_unit AS tce, c.amount * f.tco2_per_unit AS tco2
-        FROM _sem_consumption c
-        JOIN points p ON p.point_id = c.point_id
-        JOIN devices d ON d.device_id = p.device_id
-        LEFT JOIN enterprises e ON e.enterprise_id = d.enterprise_id
-        LEFT JOIN parks pk ON pk.park_id = d.park_id
-        LEFT JOIN f ON f.carrier = c.carrier AND f.unit = c.unit""",
-        [],
-    )
-    con.execute("DROP TABLE IF EXISTS _sem_consumption")
+    _create(work, "_sem_consumption", f"SELECT period, point_id, carrier, unit, amount FROM ({sql})", qparams)
+    try:
+        pairs = work.execute("SELECT DISTINCT carrier, unit FROM _sem_consumption ORDER BY ALL").fetchall()
+        factors = _factor_values(pairs, lo.year)
+        return _arrow(
+            work.sql(
+                f"""WITH f(carrier, unit, tce_per_unit, tco2_per_unit) AS ({factors})
+            SELECT c.period AS day, c.point_id, p.device_id, d.enterprise_id,
+                   coalesce(d.building_id, e.building_id) AS building_id, d.park_id,
+                   substr(pk.region_code, 1, 4) || '00' AS city_code, c.carrier, c.unit,
+                   c.amount, c.amount * f.tce_per_unit AS tce, c.amount * f.tco2_per_unit AS tco2
+            FROM _sem_consumption c
+            JOIN points p ON p.point_id = c.point_id
+            JOIN devices d ON d.device_id = p.device_id
+            LEFT JOIN enterprises e ON e.enterprise_id = d.enterprise_id
+            LEFT JOIN parks pk ON pk.park_id = d.park_id
+            LEFT JOIN f ON f.carrier = c.carrier AND f.unit = c.unit"""
+            )
+        )
+    finally:
+        work.execute("DROP TABLE IF EXISTS _sem_consumption")
+
+
+def _memoised(store: Store, key: tuple[Any, ...], lo: date, hi: date, compute: Any) -> pa.Table:
+    """``compute()`` kept per process while the day rollups of ``[lo, hi)`` are unchanged (the console's
+    cache, ``analytics.console_cache``; ``key`` holds the caller's scope)."""
+    from parkbrain.analytics.console_cache import memoised
+
+    return memoised(store, key, day_start(lo), day_start(hi), compute)
+
+
+def _arrow(result: Any) -> pa.Table:
+    """A relation as an Arrow table (``to_arrow_table`` since DuckDB 1.4, ``arrow`` before)."""
+    fetch = getattr(result, "to_arrow_table", None) or result.arrow
+    return fetch()
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_hashable(v) for v in value)
+    return value
+
+
+def _create_from(con: Any, name: str, table: pa.Table) -> None:
+    """A TEMP table ``name`` on ``con`` holding the Arrow ``table``."""
+    temp = f"_arrow_{name}"
+    con.register(temp, table)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {temp}")
+    finally:
+        con.unregister(temp)
 
 
 _EMPTY_ENERGY = """
@@ -207,6 +245,13 @@ def _quote(text: str) -> str:
 
 
 def _aqi(con: Any, store: Store, points: Predicate, lo: date, hi: date) -> None:
+    key = ("sem_aqi_daily", points[0], tuple(_hashable(points[1])))
+    table = _memoised(store, key, lo, hi, lambda: _aqi_table(store, points, lo, hi))
+    _create_from(con, "sem_aqi_daily", table)
+
+
+def _aqi_table(store: Store, points: Predicate, lo: date, hi: date) -> pa.Table:
+    """sem_aqi_daily of the days ``[lo, hi)``: the stations' daily AQI with their park and city."""
     from parkbrain.analytics.aqi_compute import compute_air_quality
 
     result = compute_air_quality(store, points, None, day_start(lo), day_start(hi), "1d")
@@ -219,20 +264,20 @@ def _aqi(con: Any, store: Store, points: Predicate, lo: date, hi: date) -> None:
             "level": pa.array([_int(r.get("level")) for r in result["rows"]], pa.int32()),
         }
     )
-    con.register("_sem_aqi_rows", table)
+    work = store.cursor()
+    work.register("_sem_aqi_rows", table)
     try:
-        _create(
-            con,
-            "sem_aqi_daily",
-            """SELECT r.day, r.device_id, d.park_id, substr(pk.region_code, 1, 4) || '00' AS city_code,
+        return _arrow(
+            work.sql(
+                """SELECT r.day, r.device_id, d.park_id, substr(pk.region_code, 1, 4) || '00' AS city_code,
                       r.aqi, r.primary_pollutant, r.level
                FROM _sem_aqi_rows r JOIN devices d ON d.device_id = r.device_id
                LEFT JOIN parks pk ON pk.park_id = d.park_id
-               WHERE r.aqi IS NOT NULL""",
-            [],
+               WHERE r.aqi IS NOT NULL"""
+            )
         )
     finally:
-        con.unregister("_sem_aqi_rows")
+        work.unregister("_sem_aqi_rows")
 
 
 def _int(value: Any) -> int | None:

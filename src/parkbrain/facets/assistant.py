@@ -45,7 +45,7 @@ class AssistantFacet:
         if result["status"] == "policy":
             result = self._policy_or(question, lang, empty_answer("unsupported", _no_policy(question)))
         elif result["status"] == "unsupported" and result["query"] is None and not result["clarify"]:
-            result = self._policy_or(question, lang, result, only_answered=True)
+            result = self._policy_fallback(session, question, when, lang, result)
         self._audit_assistant_reads(session, result)
         return result
 
@@ -78,6 +78,18 @@ class AssistantFacet:
         if only_answered and result.get("status") != "answered":
             return fallback
         return result
+
+    def _policy_fallback(
+        self, session: Session, question: str, when: datetime, lang: str | None, fallback: dict[str, Any]
+    ) -> dict[str, Any]:
+        """No metric matched: the policy corpus answers when what is left of the question without its
+        names and time words still matches a policy (南宁到桂林的高铁票 is not a policy question)."""
+        from parkbrain.ai.assistant import without_names
+
+        rest = without_names(question, session, when)
+        if not rest or self._policy_or(rest, lang, fallback, only_answered=True) is fallback:
+            return fallback
+        return self._policy_or(question, lang, fallback, only_answered=True)
 
     def _ask_llm(
         self, session: Session, question: str, when: datetime, lang: str | None
