@@ -260,7 +260,10 @@ def test_run_eval_scores_and_survives_a_crash(small):
     script: dict[str, Any] = {}
     for q in picked[:2]:
         cursor = con.execute(q.gold_sql)
-        script[q.question] = _answer("answered", [d[0] for d in cursor.description], cursor.fetchall())
+        script[q.question] = {
+            **_answer("answered", [d[0] for d in cursor.description], cursor.fetchall()),
+            "engine": "offline",
+        }
     script[picked[2].question] = _answer("unsupported", [], [])
     script[picked[3].question] = RuntimeError("parser fell over")
     malformed = next(q for q in QUESTIONS if q.category == "no_data")
@@ -277,7 +280,7 @@ def test_run_eval_scores_and_survives_a_crash(small):
     assert bad_shape["id"] == malformed.id and bad_shape["reason"].startswith(
         "malformed answer: AttributeError"
     )
-    assert report["answer_seconds"]["mean"] is not None
+    assert report["answer_seconds"]["mean"] is not None and report["engines"] == {"offline": 2}
     text = "\n".join(ev.report_lines(report, failures=5))
     assert (
         "accuracy 60.0% (target 90%)" in text and "parser fell over" in text and "answer time: mean" in text

@@ -258,6 +258,7 @@ def _evaluate(park: Any, con: Any, question: EvalQuestion, now: datetime) -> dic
         return {**result, "ok": False, **_failure(question, gold, None, f"{type(exc).__name__}: {exc}")}
     result["seconds"] = time.perf_counter() - started
     try:
+        result["engine"] = answer.get("engine")
         why = judge(question, answer, gold)
     except Exception as exc:  # noqa: BLE001 - an answer of the wrong shape is a failure
         why, answer = f"malformed answer: {type(exc).__name__}: {exc}", None
@@ -309,6 +310,7 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
         "target": TARGET,
         "by_category": by("category"),
         "by_language": by("lang"),
+        "engines": dict(Counter(r["engine"] for r in results if r.get("engine"))),
         "answer_seconds": _latency([r["seconds"] for r in results if "seconds" in r]),
         "failures": [r for r in results if not r["ok"]],
     }
@@ -328,7 +330,8 @@ def report_lines(report: dict[str, Any], failures: int = 10) -> list[str]:
     target = f"{report['target']:.0%}"
     lines = [
         f"park assistant evaluation: {report['correct']}/{report['questions']} correct, "
-        f"accuracy {report['accuracy']:.1%} (target {target}) at {report.get('now', '')}",
+        f"accuracy {report['accuracy']:.1%} (target {target}) at {report.get('now', '')}; engine: "
+        + (", ".join(f"{k} {v}" for k, v in (report.get("engines") or {}).items()) or "none answered"),
         "",
         f"{'':16}{'questions':>10}{'correct':>9}{'accuracy':>10}  target",
     ]
