@@ -127,8 +127,8 @@ def test_the_warmer_runs_at_start_and_again_when_the_month_changes(park):
     rounds: list[int] = []
     changed = threading.Event()
 
-    def warm() -> None:
-        rounds.append(park.console_warm_up())
+    def warm(stopping) -> None:
+        rounds.append(park.console_warm_up(stopping))
         if len(rounds) == 2:
             changed.set()
 
@@ -145,6 +145,7 @@ def test_the_warmer_runs_at_start_and_again_when_the_month_changes(park):
     finally:
         warmer.stop()
     assert warmer.rounds >= 2
+    assert park.console_warm_up(lambda: True) == 2  # stopping: the province only, no park pages
 
 
 def test_the_server_starts_the_warmer_unless_told_not_to(park, monkeypatch):

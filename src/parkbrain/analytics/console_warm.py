@@ -38,11 +38,12 @@ def console_version(store: Store) -> tuple[Any, ...]:
 
 
 class ConsoleWarmer:
-    """Runs ``warm()`` in a daemon thread at start and whenever ``version()`` changes."""
+    """Runs ``warm(stopping)`` in a daemon thread at start and whenever ``version()`` changes;
+    ``stopping()`` turns true when the warmer is stopped (a long warm-up ends early)."""
 
     def __init__(
         self,
-        warm: Callable[[], Any],
+        warm: Callable[[Callable[[], bool]], Any],
         version: Callable[[], Any],
         interval_s: float = INTERVAL_S,
     ) -> None:
@@ -71,7 +72,7 @@ class ConsoleWarmer:
             try:
                 current = self._version()
                 if current != seen:
-                    self._warm()
+                    self._warm(self._stop.is_set)
                     seen = current
                     self.rounds += 1
             except Exception:  # noqa: BLE001 - a warm-up that fails leaves the pages to compute themselves

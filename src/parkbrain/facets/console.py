@@ -10,6 +10,7 @@ computations are in ``analytics/console*.py``.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from parkbrain.errors import NotFound
@@ -64,10 +65,10 @@ class ConsoleFacet:
             self.park(park_id)  # NotFound before anything is computed
         return quality_snapshot(self.store, park_id, lambda: self.quality(park_id).as_dict(), wait_s)
 
-    def console_warm_up(self) -> int:
+    def console_warm_up(self, stopping: Callable[[], bool] | None = None) -> int:
         """Compute the province page (both layers) and each park's page as their users see them, so
         that the first visit after a start or an import reads memoised consumption and AQI; nothing
-        is returned or audited. The number of pages computed."""
+        is returned or audited; ``stopping()`` true ends it early. The number of pages computed."""
         from parkbrain.analytics.console import compute_park_overview
         from parkbrain.space import Principal
 
@@ -75,7 +76,9 @@ class ConsoleFacet:
         for layer in ("energy", "aqi"):
             province.console_province(layer)
         parks = self.store.query_rows("SELECT park_id FROM parks ORDER BY park_id")
-        for row in parks:
+        for done, row in enumerate(parks):
+            if stopping is not None and stopping():
+                return 2 + done
             who = Principal("system", "console-warm", "console-warm", "park_admin", park_id=row["park_id"])
             view = self.as_principal(who)
             park = view.park(row["park_id"])
