@@ -285,6 +285,7 @@ class Corpus:
     index: Bm25Index
     titles: Bm25Index
     doc_of: np.ndarray  # chunk → its document's row in ``titles``
+    terms: list[frozenset[str]]  # chunk → the terms of its text, section and title
 
     def scores(self, terms: list[str]) -> np.ndarray:
         if not self.chunks:
@@ -318,11 +319,15 @@ def load_corpus(store: Any) -> Corpus:
         return cached
     chunks = store.query_rows(_CHUNKS_SQL)
     position = {r["doc_id"]: i for i, r in enumerate(rows)}
+    tokens = [list(c.pop("tokens")) for c in chunks]
+    titles = [tokens_of(r["title"]) for r in rows]
+    doc_of = np.asarray([position[c["doc_id"]] for c in chunks], dtype=int)
     corpus = Corpus(
         chunks,
-        Bm25Index.build([list(c.pop("tokens")) for c in chunks]),
-        Bm25Index.build([tokens_of(r["title"]) for r in rows]),
-        np.asarray([position[c["doc_id"]] for c in chunks], dtype=int),
+        Bm25Index.build(tokens),
+        Bm25Index.build(titles),
+        doc_of,
+        [frozenset(t) | frozenset(titles[d]) for t, d in zip(tokens, doc_of)],
     )
     with _CORPORA_LOCK:
         if len(_CORPORA) > 16:
@@ -350,18 +355,17 @@ def search_chunks(store: Any, question: str, k: int = 5, doc_id: str | None = No
                 **chunk,
                 "score": round(float(scores[i]), 3),
                 "rank": rank,
-                "coverage": round(_coverage(corpus, terms, chunk), 3),
+                "coverage": round(_coverage(corpus, terms, corpus.terms[i]), 3),
             }
         )
     return out
 
 
-def _coverage(corpus: Corpus, terms: list[str], chunk: dict[str, Any]) -> float:
+def _coverage(corpus: Corpus, terms: list[str], have: frozenset[str]) -> float:
     """idf-weighted share of the question's terms found in the chunk, its section or its title (a term
     the corpus never uses weighs as much as the rarest)."""
     if not terms:
         return 0.0
-    have = set(tokens_of(f"{chunk['title']} {chunk['section']} {chunk['text']}"))
     weights = {t: corpus.idf(t) for t in terms}
     total = sum(weights.values())
     return sum(w for t, w in weights.items() if t in have) / total if total else 0.0
