@@ -244,3 +244,12 @@ def test_rest_routes(demo_copy):
         )
         refused = client.get(f"/api/enterprises/{other}/policy-matches")
         assert refused.status_code == 403 and refused.json()["error"]["type"] == "Forbidden"
+
+
+def test_park_ask_routes_policy_questions_to_the_corpus(demo_copy):
+    with Park.open(demo_copy, read_only=True) as park:
+        answer = park.ask("强基行动包括哪些内容", now="2026-11-20T12:00+08:00")
+        english = park.ask("What are the four breakthroughs?", now="2026-11-20T12:00+08:00")
+    assert answer["status"] == "answered" and answer["sources"][0]["kind"] == "policy"
+    assert answer["sources"][0]["section"].startswith("二、对策建议/（一）强基行动")
+    assert english["sources"][0]["doc_id"] == "gxxxzx-2024-51"
