@@ -236,3 +236,11 @@ def test_the_quality_route_answers_at_once_and_waits_when_asked(park):
     assert ready["status"] == "ready" and ready["report"]["park_id"] is None
     assert client.get("/api/console/quality?wait_s=61").status_code == 422
     assert client.get("/api/console/quality?park_id=no-such-park").status_code == 404
+
+
+def test_closing_the_park_waits_for_a_report_computing_in_the_background(small_demo_file, tmp_path):
+    console_quality.forget()
+    park = Park.open(copy_db(small_demo_file, tmp_path))
+    assert park.console_quality()["status"] == "computing"
+    park.close()  # closing a DuckDB connection under a running query would abort the process
+    assert console_quality.wait_idle(0.0)

@@ -142,6 +142,9 @@ class Park(EnergyFacet, AirFacet, OperationsFacet, ConsoleFacet, HealthFacet, As
 
     def close(self) -> None:
         if self._owns_store:
+            from parkbrain.analytics.console_quality import wait_idle
+
+            wait_idle(store=self.store)  # a quality report computing in the background ends first
             self.store.close()
 
     def __enter__(self) -> Park:

@@ -142,13 +142,15 @@ def forget() -> None:
         _SNAPSHOTS.clear()
 
 
-def wait_idle(timeout_s: float = MAX_WAIT_S) -> bool:
-    """Wait until no report is being computed (True) or ``timeout_s`` passes (False)."""
+def wait_idle(timeout_s: float = MAX_WAIT_S, store: Store | None = None) -> bool:
+    """Wait until no report (of ``store``, or of any) is being computed (True) or ``timeout_s``
+    passes (False). A store must not be closed under a computation: ``Park.close`` waits here."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    while True:
         with _LOCK:
-            running = [s for snaps in _SNAPSHOTS.values() for s in snaps.values() if s.running]
-        if not running:
-            return True
-        running[0].done.wait(max(0.0, deadline - time.monotonic()))
-    return False
+            stores = [_SNAPSHOTS.get(store) or {}] if store is not None else list(_SNAPSHOTS.values())
+            running = [s for snaps in stores for s in snaps.values() if s.running]
+        left = deadline - time.monotonic()
+        if not running or left <= 0:
+            return not running
+        running[0].done.wait(left)
