@@ -17,11 +17,13 @@ TIME_COLUMNS = ("datetime", "time", "timestamp", "ts", "date", "时间")
 
 @dataclass(frozen=True)
 class SensorFile:
-    """One file's sensors (numeric, time order) and its labels where it has them."""
+    """One file's sensors (numeric, time order), its labels where it has them, and the time of each row
+    (None where the time column does not read as dates and times)."""
 
     path: str
     sensors: pd.DataFrame
     labels: pd.DataFrame
+    times: pd.DatetimeIndex | None = None
 
 
 def _separator(path: Path) -> str:
@@ -75,4 +77,5 @@ def read_sensor_file(path: str | Path) -> SensorFile:
             raise BadFile(str(path), "no values", field=name, expected="numbers")
         sensors[name] = values.ffill().bfill()
     label_frame = frame[labels].apply(pd.to_numeric, errors="coerce").fillna(0).astype(int)
-    return SensorFile(str(path), sensors, label_frame)
+    times = pd.DatetimeIndex(pd.to_datetime(frame[time_col], errors="coerce", format="mixed"))
+    return SensorFile(str(path), sensors, label_frame, None if times.isna().any() else times)
