@@ -403,6 +403,10 @@ def test_a_park_admins_free_sql_stays_in_its_park(demo_con):
         con, "SELECT DISTINCT park_id FROM sem_alerts UNION SELECT park_id FROM devices", admin.scope
     )
     assert rows.column("park_id").to_pylist() == ["nanning-hitech"]
+    _, air = run_safe_sql(con, "SELECT DISTINCT park_id FROM sem_aqi_daily", park.scope)
+    assert len(air) > 1 and "nanning-hitech" in air.column("park_id").to_pylist()
+    _, air = run_safe_sql(con, "SELECT DISTINCT park_id FROM sem_aqi_daily", admin.scope)
+    assert air.column("park_id").to_pylist() == ["nanning-hitech"]
     _, parks = run_safe_sql(con, "SELECT count(*) AS n FROM sem_parks", admin.scope)
     assert parks.column("n").to_pylist()[0] > 1  # the public catalogue is not tenant data
 
