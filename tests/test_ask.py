@@ -401,3 +401,18 @@ def test_cli_ask_json_and_text(small_demo_file) -> None:
     assert text.exit_code == 0 and "SQL:" in text.output and "city_name" in text.output
     bad = runner.invoke(cli, ["ask", "今天的用电量", "--db", str(small_demo_file), "--now", "soon"])
     assert bad.exit_code == 1 and bad.output.startswith("Error:") and "Traceback" not in bad.output
+
+
+def test_enterprise_user_energy_is_its_own(small) -> None:
+    eid = "nanning-hitech-e001"
+    me = small.as_principal(
+        Principal("token", "t-e", "e", "enterprise", park_id="nanning-hitech", enterprise_id=eid)
+    )
+    result = me.ask("最近7天各企业的用电量", now=NOW)
+    name = small.store.query_rows("SELECT name FROM enterprises WHERE enterprise_id = ?", [eid])[0]["name"]
+    assert result["status"] == "answered" and [r[0] for r in result["rows"]] == [name]
+    everyone = ask(small, "最近7天南宁高新区各企业的用电量")
+    assert len(everyone["rows"]) > 1 and [name, result["rows"][0][1]] in everyone["rows"]
+    # the park total an enterprise user gets is its own consumption, never the park's
+    total = me.ask("最近7天南宁高新区的用电量", now=NOW)
+    assert total["rows"][0][0] == pytest.approx(result["rows"][0][1])
