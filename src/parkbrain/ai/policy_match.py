@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from parkbrain.errors import InvalidInput
+from parkbrain.errors import InvalidInput, NotFound
 
 #: At most this many unmet conditions make a policy "nearly" met.
 NEARLY_MAX_UNMET = 2
@@ -107,7 +107,7 @@ def enterprise_facts(store: Any, enterprise_id: str) -> dict[str, Any]:
     """The register facts of an enterprise (the caller has checked that it may see it)."""
     rows = store.query_rows(_FACTS_SQL, [enterprise_id])
     if not rows:
-        raise InvalidInput(f"no enterprise with enterprise_id {enterprise_id!r}")
+        raise NotFound(f"no enterprise with enterprise_id {enterprise_id!r}")
     return rows[0]
 
 
