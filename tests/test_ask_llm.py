@@ -657,3 +657,17 @@ def test_the_offline_policy_answer_rewritten_by_the_model_keeps_its_paragraphs(s
     assert answer["sources"] == [offline["sources"][0]]  # demo label, chunk id, score kept
     assert offline["sources"][0]["text"] in fake.requests[0]["messages"][1]["content"]
     assert unchanged == nothing and len(fake.requests) == 1
+
+
+def test_the_fake_can_answer_as_a_function_of_the_request():
+    def script(request: dict) -> object:
+        question = request["messages"][-1]["content"]
+        if "用电" in question:
+            return tool_reply("structured_query", GOOD)
+        return tool_reply("cannot_answer", {"reason": f"not park data: {question}"})
+
+    with FakeLLM(script) as fake:
+        first, _ = ask(fake)
+        second, _ = ask(fake, "Who won the match?")
+    assert isinstance(first, StructuredQuery) and isinstance(second, Refusal)
+    assert "not park data: Who won the match?" in second.reason and len(fake.requests) == 2
