@@ -288,7 +288,9 @@ def test_demo_documents_are_labelled_in_answers(corpus_park):
     assert "演示内容（demo content）" in result["answer"]
 
 
-@pytest.mark.parametrize("question", ["今天天气怎么样", "how do I cook rice", "上个月用电量最高的企业"])
+@pytest.mark.parametrize(
+    "question", ["今天天气怎么样", "how do I cook rice", "上个月用电量最高的企业", "南宁到桂林的高铁票多少钱"]
+)
 def test_no_matching_policy_is_said_honestly(corpus_park, question):
     result = corpus_park.policy_answer(question)
     assert result["status"] == "unsupported" and result["sources"] == [] and result["rows"] == []

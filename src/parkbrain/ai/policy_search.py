@@ -161,6 +161,14 @@ PHRASINGS: tuple[tuple[str, str], ...] = (
     ("需要什么材料", "材料"),
 )
 
+#: Place names of the province (GB/T 2260 prefectures): a question's place alone does not make a match.
+PLACES = _words(
+    "广西 广西壮族自治区 自治区 南宁 柳州 桂林 梧州 北海 防城港 钦州 贵港 玉林 百色 贺州 河池 来宾 崇左 "
+    "南宁市 柳州市 桂林市 梧州市 北海市 防城港市 钦州市 贵港市 玉林市 百色市 贺州市 河池市 来宾市 崇左市 "
+    "guangxi nanning liuzhou guilin wuzhou beihai fangchenggang qinzhou guigang yulin baise hezhou hechi "
+    "laibin chongzuo"
+)
+
 _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _WORD_EN = re.compile(r"[a-z][a-z0-9]*|\d+(?:\.\d+)?")
@@ -205,20 +213,24 @@ def tokens_of(text: str) -> list[str]:
 
 
 def question_tokens(question: str) -> list[str]:
-    """Terms of a question: its Chinese tokens (and the documents' words for its phrasings), its English
-    words that the glossary does not translate, and the Chinese words of the glossary's terms in it."""
+    """Terms of a question for ranking: its content terms and the documents' words for its phrasings."""
+    extra = [t for phrase, words in PHRASINGS if phrase in question for t in tokens_of(words)]
+    return content_terms(question, places=True) + extra
+
+
+def content_terms(question: str, places: bool = False) -> list[str]:
+    """What a question asks about: its Chinese tokens, the Chinese words of the glossary's English terms
+    in it and its other English words; place names only with ``places`` (they locate, they do not say
+    what is asked, so they do not count when judging whether a paragraph answers)."""
     tokens = [t for t in tokens_of(question) if _CJK.search(t)]
-    for phrase, words in PHRASINGS:
-        if phrase in question:
-            tokens.extend(tokens_of(words))
     words = [w for w in _WORD_EN.findall(question.lower()) if w not in _STOP_EN]
     text = " " + " ".join(_singular(w) for w in words) + " "
     for english, chinese in GLOSSARY:
         if f" {english} " in text:
             tokens.extend(tokens_of(chinese))
             text = text.replace(f" {english} ", " ")
-    words = [w for w in text.split() if w not in _STOP_EN and (len(w) > 1 or w.isdigit())]
-    return tokens + words
+    terms = tokens + [w for w in text.split() if w not in _STOP_EN and (len(w) > 1 or w.isdigit())]
+    return terms if places else [t for t in terms if t not in PLACES]
 
 
 def _singular(word: str) -> str:
@@ -338,9 +350,10 @@ def load_corpus(store: Any) -> Corpus:
 
 def search_chunks(store: Any, question: str, k: int = 5, doc_id: str | None = None) -> list[dict[str, Any]]:
     """The ``k`` chunks that best match ``question`` (score > 0), best first, with ``score``, ``rank`` and
-    ``coverage`` (the idf-weighted share of the question's terms that the chunk holds)."""
+    ``coverage`` (the idf-weighted share of the question's content terms that the chunk holds)."""
     corpus = load_corpus(store)
     terms = list(dict.fromkeys(question_tokens(question)))
+    content = list(dict.fromkeys(content_terms(question)))
     scores = corpus.scores(terms)
     if doc_id is not None:
         scores = np.where([c["doc_id"] == doc_id for c in corpus.chunks], scores, 0.0)
@@ -355,7 +368,7 @@ def search_chunks(store: Any, question: str, k: int = 5, doc_id: str | None = No
                 **chunk,
                 "score": round(float(scores[i]), 3),
                 "rank": rank,
-                "coverage": round(_coverage(corpus, terms, corpus.terms[i]), 3),
+                "coverage": round(_coverage(corpus, content, corpus.terms[i]), 3),
             }
         )
     return out
