@@ -287,6 +287,19 @@ def test_run_eval_scores_and_survives_a_crash(small):
     )
 
 
+def test_bench_ask_without_a_database_says_so(tmp_path):
+    from click.testing import CliRunner
+
+    from parkbrain.cli import cli
+
+    missing = tmp_path / "none.duckdb"
+    result = CliRunner().invoke(cli, ["bench", "ask", "--db", str(missing), "--format", "json"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"Error: no database at {missing}; build one with `parkbrain demo --db {missing}`, or pass --db"
+    )
+
+
 def test_eval_demo_file_is_built_once(tmp_path):
     path = ev.eval_demo_path(tmp_path)
     assert path.name == "eval-demo-s42-20261120T1200-240d.duckdb"
