@@ -416,3 +416,27 @@ def test_enterprise_user_energy_is_its_own(small) -> None:
     # the park total an enterprise user gets is its own consumption, never the park's
     total = me.ask("最近7天南宁高新区的用电量", now=NOW)
     assert total["rows"][0][0] == pytest.approx(result["rows"][0][1])
+
+
+def test_enterprise_counts_without_a_metric_word(small) -> None:
+    by_park = ask(small, "哪个园区企业最多")
+    assert by_park["query"]["metric"] == "enterprise_count" and by_park["query"]["dimensions"] == ["park"]
+    top = small.store.query_rows(
+        "SELECT count(*) AS n FROM enterprises GROUP BY park_id ORDER BY n DESC LIMIT 1"
+    )[0]["n"]
+    assert by_park["rows"][0][1] == top and "最高的是" in by_park["answer"]
+    en = ask(small, "Which industry has the most enterprises?")
+    assert en["query"]["dimensions"] == ["industry"] and len(en["rows"]) == 1
+
+
+def test_averages_are_not_made_up(small) -> None:
+    result = ask(small, "东盟经开区企业的平均员工数")
+    assert result["status"] == "unsupported" and result["rows"] == []
+
+
+def test_year_prefixed_month_range() -> None:
+    from parkbrain.ai.timeexpr import parse_time
+
+    now = datetime(2026, 11, 20, 12, tzinfo=timezone(timedelta(hours=8)))
+    t = parse_time("去年7月到9月的用气量", now).time
+    assert (t.start.isoformat(), t.end.isoformat()) == ("2025-07-01", "2025-10-01")

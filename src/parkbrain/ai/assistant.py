@@ -289,6 +289,12 @@ class _Writer:
         shown = [r for r in rows if r[-1] is not None][:SHOWN_ROWS]
         items = [f"{' '.join(str(c) for c in r[:-1])} {self.value(r[-1])}" for r in shown]
         more = len(rows) - len(shown)
+        if self.q.order and self.q.limit == 1 and len(shown) == 1:
+            label = " ".join(str(c) for c in shown[0][:-1])
+            if self.zh:
+                return f"{self.head()}{'最高' if self.q.order == 'desc' else '最低'}的是 {label}，为 {self.value(shown[0][-1])}。"
+            top = "highest" if self.q.order == "desc" else "lowest"
+            return f"{self.head()}: the {top} is {label} ({self.value(shown[0][-1])})."
         rank = ""
         if self.q.order:
             n = f"{len(rows)}" if self.q.limit else ""

@@ -74,6 +74,10 @@ NAME_STOP = ("全省", "全区", "广西", "所有", "全部", "各个", "这些
              "其他", "其它", "每个", "各", "多少", "几个", "几家", "整个", "全市")  # fmt: skip
 WRITE_WORDS: tuple[str, ...] = ("删除", "删掉", "修改", "更新", "插入", "清空", "清除", "新增一条", "drop", "delete",
                                 "update", "insert", "truncate", "alter", "remove")  # fmt: skip
+AVERAGE_WORDS: tuple[str, ...] = ("平均", "人均", "均值", "日均", "average", "mean", "per capita")
+ENTERPRISE_NOUNS: tuple[str, ...] = ("企业", "公司", "enterprises", "companies", "firms")
+COUNT_CUES: tuple[str, ...] = ("多少", "几", "数量", "最多", "最少", "how many", "number of", "most", "fewest",
+                               "count")  # fmt: skip
 DEFAULT_TOP = 10
 ENERGY_CARRIER_METRICS = {"electricity_kwh": "electricity", "water_m3": "water", "gas_m3": "natural_gas",
                           "steam_t": "steam"}  # fmt: skip
@@ -112,8 +116,12 @@ def parse_question(
     work = link_values(work, layer, links, only=("key_energy_user",))  # 重点用能单位 before 用能
     metric, carrier_words, work = _metric(work, layer)
     work = link_values(work, layer, links, only=("status", "severity", "carrier", "rule"))
+    if metric is None and _counts_enterprises(work):
+        metric = "enterprise_count"  # 哪个园区企业最多, which industry has the most enterprises
     if metric is None:
         return Parsed("unsupported", lang, message=_unsupported(lang))
+    if metric != "aqi" and _has_any(work, AVERAGE_WORDS):
+        return Parsed("unsupported", lang, message=_no_average(lang))
     if links.ambiguous:
         return Parsed("clarify", lang, clarify=_options(question, links.ambiguous, lang), message=_ask(lang))
     unknown = links.hidden[0] if links.hidden else _unknown_name(work, links.entities)
@@ -125,6 +133,8 @@ def parse_question(
     if rank_dim and rank_dim not in dims:
         dims.insert(0, rank_dim)
     dims = [d for d in dims if not _filtered_to_one(d, links.filters)]
+    if metric == "enterprise_count":  # 企业 names what is counted, not a grouping
+        dims = [d for d in dims if d != "enterprise"]
     agg, order = _agg(metric, order, dims, work)
     if order and limit is None and dims:
         limit = _n_before_noun(before) or _default_limit(before)
@@ -394,6 +404,16 @@ def _ask(lang: str) -> str:
         if lang == "zh"
         else "Which one do you mean? Please choose one of these:"
     )
+
+
+def _counts_enterprises(work: str) -> bool:
+    return _has_any(work, ENTERPRISE_NOUNS) and _has_any(work, COUNT_CUES)
+
+
+def _no_average(lang: str) -> str:
+    if lang == "zh":
+        return "抱歉，离线助手暂不计算平均值；可以问总量、排名或同比环比。"
+    return "Sorry, the offline assistant does not compute averages; ask for totals, rankings or comparisons."
 
 
 def _read_only(lang: str) -> str:

@@ -314,7 +314,7 @@ def _iso(text: str) -> str:
 def _day_range(m: re.Match, today: date) -> TimeRange | None:
     m1, d1, d2 = int(m["m1"]), int(m["d1"]), int(m["d2"])
     m2 = int(m["m2"]) if m["m2"] else m1
-    y1 = int(m["y1"]) if m["y1"] else _month_year(m1, None, today)
+    y1 = _year_of(m["y1"], today) if m["y1"] else _month_year(m1, None, today)
     y2 = int(m["y2"]) if m["y2"] else (y1 if m2 >= m1 else y1 + 1)
     try:
         start, last = date(y1, m1, d1), date(y2, m2, d2)
@@ -327,7 +327,7 @@ def _month_range(m: re.Match, today: date) -> TimeRange | None:
     m1, m2 = cn_number(m["m1"]), cn_number(m["m2"])
     if not m1 or not m2 or not (1 <= m1 <= 12 and 1 <= m2 <= 12):
         return None
-    y1 = int(m["y1"]) if m["y1"] else _month_year(m1, None, today)
+    y1 = _year_of(m["y1"], today) if m["y1"] else _month_year(m1, None, today)
     y2 = int(m["y2"]) if m["y2"] else (y1 if m2 >= m1 else y1 + 1)
     start, end = date(y1, m1, 1), add_months(date(y2, m2, 1), 1)
     return capped(start, end, today, m[0].strip()) if end > start else None
@@ -336,9 +336,9 @@ def _month_range(m: re.Match, today: date) -> TimeRange | None:
 _TO = r"\s*(?:到|至|~|～|—|–|-|to|and|until|through)\s*"
 PATTERNS: list[tuple[re.Pattern, Handler]] = [
     (re.compile(rf"(?:from\s+|between\s+)?(?P<a>\d{{4}}-\d{{1,2}}-\d{{1,2}}){_TO}(?P<b>\d{{4}}-\d{{1,2}}-\d{{1,2}})"), _iso_range),
-    (re.compile(rf"(?:(?P<y1>\d{{4}})\s*年)?\s*(?P<m1>\d{{1,2}})\s*月\s*(?P<d1>\d{{1,2}})\s*[日号]?{_TO}"
+    (re.compile(rf"(?:(?P<y1>\d{{4}}\s*年|今年|本年|去年|上年|前年))?\s*(?P<m1>\d{{1,2}})\s*月\s*(?P<d1>\d{{1,2}})\s*[日号]?{_TO}"
                 rf"(?:(?P<y2>\d{{4}})\s*年)?\s*(?:(?P<m2>\d{{1,2}})\s*月)?\s*(?P<d2>\d{{1,2}})\s*[日号]"), _day_range),
-    (re.compile(rf"(?:(?P<y1>\d{{4}})\s*年)?\s*(?P<m1>\d{{1,2}}|{CN_NUM})\s*(?:月份?)?{_TO}(?:(?P<y2>\d{{4}})\s*年)?\s*"
+    (re.compile(rf"(?:(?P<y1>\d{{4}}\s*年|今年|本年|去年|上年|前年))?\s*(?P<m1>\d{{1,2}}|{CN_NUM})\s*(?:月份?)?{_TO}(?:(?P<y2>\d{{4}})\s*年)?\s*"
                 rf"(?P<m2>\d{{1,2}}|{CN_NUM})\s*月份?"), _month_range),
     (re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?"), _day),
     (re.compile(r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})"), _day),
