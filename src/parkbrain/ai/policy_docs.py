@@ -416,14 +416,14 @@ def _join_broken(blocks: list[_Block]) -> list[_Block]:
     out: list[_Block] = []
     notes: list[_Block] = []
     for b in blocks:
-        open_para = next((o for o in reversed(out) if o.kind == "para"), None) if out else None
         last = out[-1] if out else None
-        if b.kind == "note" and last is not None and last.kind == "para" and not _ends(last.text):
+        broken = last is not None and last.kind == "para" and not _ends(last.text)
+        if broken and b.kind == "note":
             notes.append(b)
             continue
-        if b.kind == "para" and last is open_para and open_para is not None and not _ends(open_para.text):
-            open_para.text = open_para.text + ("" if _CJK.match(b.text[:1]) else " ") + b.text
-            if _ends(open_para.text):
+        if broken and b.kind == "para":
+            last.text += ("" if _CJK.match(b.text[:1]) else " ") + b.text
+            if _ends(last.text):
                 out.extend(notes)
                 notes = []
             continue
