@@ -114,3 +114,82 @@ def test_json_schema_enumerates_the_layer() -> None:
 def test_bad_layer_file_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"metrics.x.view"):
         parse_layer({"version": "t", "metrics": {"x": {"zh": "x", "en": "x", "view": "nope", "expr": "1"}}})
+
+
+# -- compiling ------------------------------------------------------------------------------------------
+
+
+def test_compiled_sql_of_the_top5_question() -> None:
+    from parkbrain.ai.compile import compile_query
+
+    compiled = compile_query(StructuredQuery.from_dict(_top5()))
+    assert compiled.sql == (
+        "SELECT e.enterprise_name AS enterprise_name, sum(f.amount) AS electricity_kwh\n"
+        "FROM sem_energy_daily f\n"
+        "    JOIN sem_enterprises e ON e.enterprise_id = f.enterprise_id\n"
+        "WHERE f.enterprise_id IS NOT NULL AND f.carrier = 'electricity' AND f.park_id = 'nanning-hitech' "
+        "AND f.day >= DATE '2026-10-01' AND f.day < DATE '2026-11-01'\n"
+        "GROUP BY f.enterprise_id, e.enterprise_name\n"
+        "ORDER BY electricity_kwh DESC NULLS LAST, enterprise_name\n"
+        "LIMIT 5"
+    )
+    assert compiled.columns == ("enterprise_name", "electricity_kwh")
+    assert compiled.views == ("sem_energy_daily", "sem_enterprises")
+
+
+def test_values_are_quoted_never_spliced() -> None:
+    from parkbrain.ai.compile import compile_query
+
+    q = StructuredQuery.from_dict(
+        {"metric": "alert_count", "filters": [{"dimension": "park", "op": "=", "value": "x' OR '1'='1"}]}
+    )
+    assert "f.park_id = 'x'' OR ''1''=''1'" in compile_query(q).sql
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"metric": "aqi", "dimensions": ["enterprise"]}, "not available"),
+        (
+            {
+                "metric": "output_value",
+                "compare": "yoy",
+                "time": {"start": "2026-10-01", "end": "2026-11-01"},
+            },
+            "compare",
+        ),
+        (
+            {"metric": "alert_count", "filters": [{"dimension": "carrier", "op": "=", "value": "water"}]},
+            "carrier",
+        ),
+        ({"metric": "energy_intensity", "dimensions": ["device"]}, "energy_intensity"),
+    ],
+)
+def test_combinations_a_metric_does_not_have(query: dict, field: str) -> None:
+    from parkbrain.ai.compile import compile_query
+
+    with pytest.raises(InvalidInput, match=field):
+        compile_query(StructuredQuery.from_dict(query))
+
+
+def test_comparison_and_intensity_sql_run(park) -> None:
+    from parkbrain.ai.compile import compile_query
+    from parkbrain.ai.views import create_semantic_views
+
+    con = park.store.cursor()
+    create_semantic_views(con, park.store)
+    window = {"start": "2026-10-01", "end": "2026-11-01"}
+    for d in (
+        {
+            "metric": "electricity_kwh",
+            "dimensions": ["park"],
+            "time": window,
+            "compare": "yoy",
+            "order": "desc",
+        },
+        {"metric": "energy_intensity", "dimensions": ["industry"], "time": window},
+        {"metric": "water_m3", "time": {**window, "grain": "week"}},
+        {"metric": "aqi", "agg": "max", "dimensions": ["city"], "time": window},
+    ):
+        compiled = compile_query(StructuredQuery.from_dict(d))
+        assert [c[0] for c in con.execute(compiled.sql).description] == list(compiled.columns)

@@ -82,12 +82,9 @@ class _Builder:
             return f"f.{name}"
         lookup = lookup or _lookup_of(name)
         alias, on = LOOKUPS[lookup]
-        via = on if on in self.cols else ("park_id" if lookup == "sem_parks" else None)
-        if lookup == "sem_enterprises" and "enterprise_id" not in self.cols:
-            via = None
-        if via is None:
+        if on not in self.cols:  # e.g. AQI by enterprise: the stations have no enterprise
             raise InvalidInput(f"query: {name} is not available for {self.q.metric} ({self.view})")
-        self.joins.setdefault(alias, f"JOIN {lookup} {alias} ON {alias}.{on} = f.{via}")
+        self.joins.setdefault(alias, f"JOIN {lookup} {alias} ON {alias}.{on} = f.{on}")
         return f"{alias}.{name}"
 
     def dimension(self, did: str) -> tuple[str, str]:
