@@ -557,6 +557,16 @@ def import_policies(store: Any, path: str | Path, actor: str = "system") -> list
     return results
 
 
+def list_documents(store: Any) -> list[dict[str, Any]]:
+    """The stored documents with their chunk and condition counts: real ones first, newest first."""
+    return store.query_rows(
+        "SELECT d.doc_id, d.title, d.issuer, d.published, d.kind, d.demo, d.lang, d.sha256, d.imported_at, "
+        "(SELECT count(*) FROM policy_chunks c WHERE c.doc_id = d.doc_id) AS chunks, "
+        "(SELECT count(*) FROM policy_conditions c WHERE c.doc_id = d.doc_id) AS conditions "
+        "FROM policy_documents d ORDER BY d.demo, d.published DESC NULLS LAST, d.doc_id"
+    )
+
+
 def _check_unique(docs: list[PolicyDocument]) -> None:
     seen: dict[str, str] = {}
     for doc in docs:

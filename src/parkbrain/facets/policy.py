@@ -53,13 +53,10 @@ class PolicyFacet:
 
     def policies(self) -> list[dict[str, Any]]:
         """The documents of the corpus with their chunk and condition counts (demo ones flagged)."""
+        from parkbrain.ai.policy_docs import list_documents
+
         self.require("read")
-        return self.store.query_rows(
-            "SELECT d.doc_id, d.title, d.issuer, d.published, d.kind, d.demo, d.lang, d.sha256, d.imported_at, "
-            "(SELECT count(*) FROM policy_chunks c WHERE c.doc_id = d.doc_id) AS chunks, "
-            "(SELECT count(*) FROM policy_conditions c WHERE c.doc_id = d.doc_id) AS conditions "
-            "FROM policy_documents d ORDER BY d.demo, d.published DESC NULLS LAST, d.doc_id"
-        )
+        return list_documents(self.store)
 
     def search_policies(self, q: str, k: int = 5) -> list[dict[str, Any]]:
         """The ``k`` paragraphs that best match ``q`` (BM25), best first, with their section and score."""
@@ -102,7 +99,7 @@ class PolicyFacet:
         return {
             "enterprise": {k: v for k, v in facts.items() if not k.endswith("_note")},
             **groups,
-            "notes": [facts[k] for k in sorted(facts) if k.endswith("_note")],
+            "notes": list({str(facts[k]): facts[k] for k in sorted(facts) if k.endswith("_note")}.values()),
         }
 
     def _energy_facts(self, enterprise_id: str, output: float | None, now: datetime) -> dict[str, Any]:
