@@ -177,7 +177,7 @@ def cold_samples(
                 total = 0.0
                 for who, url in calls:
                     ms = call(client, url, headers[who])
-                    out.setdefault(url, []).append(ms)
+                    out.setdefault(f"{page} {who} {url}", []).append(ms)
                     total += ms
                 out.setdefault(page, []).append(total)
                 console_quality.wait_idle()  # a report started by the data page ends before the close
@@ -193,7 +193,7 @@ def warm_samples(client: TestClient, routes: Routes, headers: Headers, n: int) -
             total = 0.0
             for who, url in calls:
                 ms = call(client, url, headers[who])
-                out.setdefault(url, []).append(ms)
+                out.setdefault(f"{page} {who} {url}", []).append(ms)
                 total += ms
             out.setdefault(page, []).append(total)
     return out

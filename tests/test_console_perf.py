@@ -107,7 +107,9 @@ def _month(park: Park) -> tuple:
 
 def test_after_the_warm_up_the_province_and_park_pages_are_memoised_for_their_users(park):
     console_cache.clear()
+    audited = park.store.query_rows("SELECT count(*) AS n FROM audit_log")[0]["n"]
     assert park.console_warm_up() == 2 + len(park.store.query_rows("SELECT park_id FROM parks"))
+    assert park.store.query_rows("SELECT count(*) AS n FROM audit_log")[0]["n"] == audited  # read for nobody
     kept = console_cache.entries(park.store)
     assert kept > 0
     park_id = park.store.query_rows("SELECT park_id FROM parks ORDER BY park_id LIMIT 1")[0]["park_id"]
