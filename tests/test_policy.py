@@ -25,6 +25,7 @@ from tests.conftest import ARTIFACTS, SHARED_DATA
 REAL = SHARED_DATA / "policies" / KNOWN_DOCUMENTS[0].file_name
 DEMO_DIR = Path(__file__).resolve().parents[1] / "src" / "parkbrain" / "data" / "policies"
 REAL_ID = KNOWN_DOCUMENTS[0].doc_id
+DIGITAL_ID = "demo-nnhitech-digital-2026"
 pytestmark = pytest.mark.skipif(not REAL.is_file(), reason="the shared policy document is not there")
 
 #: (question, the section the answer is in) — all in the real report; read off the document by hand.
@@ -168,6 +169,14 @@ def test_import_is_idempotent_and_a_changed_file_replaces_its_chunks(tmp_path):
         n = park.store.count("policy_chunks")
         assert {r["action"] for r in park.import_policies(DEMO_DIR)} == {"unchanged"}
         assert park.store.count("policy_chunks") == n
+        # chunks indexed by an older version are indexed again, though the file is the same
+        park.store.query(
+            "UPDATE policy_chunks SET tokens = ['旧'] WHERE doc_id = 'demo-park-settlement-guide'"
+        )
+        again = {r["doc_id"]: r["action"] for r in park.import_policies(DEMO_DIR)}
+        assert again["demo-park-settlement-guide"] == "reindexed" and again[DIGITAL_ID] == "unchanged"
+        assert park.store.count("policy_chunks") == n
+        assert "旧" not in str(park.store.query_rows("SELECT tokens FROM policy_chunks"))
         changed = tmp_path / "guide.md"
         source = (DEMO_DIR / "park-enterprise-settlement-guide.md").read_text(encoding="utf-8")
         changed.write_text(

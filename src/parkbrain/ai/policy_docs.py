@@ -525,8 +525,9 @@ def _slug(stem: str) -> str:
 
 def import_policies(store: Any, path: str | Path, actor: str = "system") -> list[dict[str, Any]]:
     """Import the policy file or folder at ``path``: all files are read first (a bad one stores
-    nothing), then each document is added, replaced (its content changed) or left as it is (same
-    sha256). Returns one row per document with ``action`` added | replaced | unchanged."""
+    nothing), then each document is added, replaced (its content changed), reindexed (same sha256, but
+    this version chunks or tokenises it differently) or left as it is. Returns one row per document with
+    ``action`` added | replaced | reindexed | unchanged."""
     from parkbrain.ai.policy_search import tokens_of
 
     docs = [read_policy_file(f) for f in policy_files(path)]
@@ -540,7 +541,7 @@ def import_policies(store: Any, path: str | Path, actor: str = "system") -> list
     results = []
     with store.transaction() as con:
         for doc in docs:
-            action = _action(doc, stored)
+            action = _action(store, doc, stored, tokens_of)
             if action != "unchanged":
                 _replace(con, doc, now, tokens_of)
             results.append(
@@ -580,10 +581,18 @@ def _check_unique(docs: list[PolicyDocument]) -> None:
         seen[doc.doc_id] = doc.source_path
 
 
-def _action(doc: PolicyDocument, stored: dict[str, str]) -> str:
-    if stored.get(doc.doc_id) == doc.sha256:
-        return "unchanged"
-    return "replaced" if doc.doc_id in stored else "added"
+def _action(store: Any, doc: PolicyDocument, stored: dict[str, str], tokens_of: Any) -> str:
+    """added | replaced (the file changed) | reindexed (same file, chunked or tokenised differently by
+    this version) | unchanged."""
+    if doc.doc_id not in stored:
+        return "added"
+    if stored[doc.doc_id] != doc.sha256:
+        return "replaced"
+    rows = store.query_rows(
+        "SELECT section, text, tokens FROM policy_chunks WHERE doc_id = ? ORDER BY seq", [doc.doc_id]
+    )
+    now = [{"section": c.section, "text": c.text, "tokens": _search_tokens(c, tokens_of)} for c in doc.chunks]
+    return "unchanged" if rows == now else "reindexed"
 
 
 def _replace(con: Any, doc: PolicyDocument, now: datetime, tokens_of: Any) -> None:
