@@ -25,6 +25,13 @@ from parkbrain.errors import DatabaseLocked
     help="Park database to evaluate on (default: the evaluation demo, built once into "
     "$PARKBRAIN_CACHE or ~/.cache/parkbrain).",
 )
+@click.option(
+    "--questions",
+    "questions_file",
+    default=None,
+    type=click.Path(dir_okay=False, exists=True),
+    help="Question set (JSON Lines, the fields of ai/eval_questions.jsonl; default: that file).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option(
     "--failures",
@@ -34,7 +41,7 @@ from parkbrain.errors import DatabaseLocked
     help="Failures to list in the text report (the JSON report has all of them).",
 )
 @user_errors
-def bench_ask(db: str | None, fmt: str, failures: int) -> None:
+def bench_ask(db: str | None, questions_file: str | None, fmt: str, failures: int) -> None:
     """Park assistant: execution accuracy on the evaluation set, by category and language, beside the 90 % target."""
     from parkbrain.ai import evaluation as ev
 
@@ -44,7 +51,7 @@ def bench_ask(db: str | None, fmt: str, failures: int) -> None:
                 f"Building the evaluation demo into {ev.eval_demo_path()} (once, a few minutes) …", err=True
             )
         db = str(ev.eval_demo_file())
-    questions = ev.load_questions()
+    questions = ev.load_questions(questions_file)
     report = _with_db(db, lambda park: ev.run_eval(park, questions, ev.EVAL_NOW), _served(db))
     if fmt == "json":
         click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=_json_default))
