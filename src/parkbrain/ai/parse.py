@@ -123,7 +123,8 @@ def parse_question(
     if metric != "aqi" and _has_any(work, AVERAGE_WORDS):
         return Parsed("unsupported", lang, message=_no_average(lang))
     if links.ambiguous:
-        return Parsed("clarify", lang, clarify=_options(question, links.ambiguous, lang), message=_ask(lang))
+        options = _options(question, links.ambiguous, lang)
+        return Parsed("clarify", lang, clarify=options, message=_ask(links.ambiguous[0][0], options, lang))
     unknown = links.hidden[0] if links.hidden else _unknown_name(work, links.entities)
     if unknown:
         return Parsed("unsupported", lang, message=_unknown(unknown, lang))
@@ -398,12 +399,11 @@ def _options(question: str, ambiguous: list[tuple[str, list[Entity]]], lang: str
     return out
 
 
-def _ask(lang: str) -> str:
-    return (
-        "您指的是哪一个？请从以下选项中选择："
-        if lang == "zh"
-        else "Which one do you mean? Please choose one of these:"
-    )
+def _ask(word: str, options: list[dict], lang: str) -> str:
+    names = [o["name"] for o in options]
+    if lang == "zh":
+        return f"「{word}」可以指{len(names)}个：{'、'.join(names)}。您指的是哪一个？"
+    return f"'{word}' can mean {len(names)}: {'; '.join(names)}. Which one do you mean?"
 
 
 def _counts_enterprises(work: str) -> bool:
