@@ -440,3 +440,31 @@ def test_year_prefixed_month_range() -> None:
     now = datetime(2026, 11, 20, 12, tzinfo=timezone(timedelta(hours=8)))
     t = parse_time("去年7月到9月的用气量", now).time
     assert (t.start.isoformat(), t.end.isoformat()) == ("2025-07-01", "2025-10-01")
+
+
+def test_compared_with_the_period_before() -> None:
+    from parkbrain.ai.timeexpr import parse_time
+
+    now = datetime(2026, 11, 20, 12, tzinfo=timezone(timedelta(hours=8)))
+    for words, compare, start in [
+        ("本月用电量和上个月比怎么样", "mom", "2026-11-01"),
+        ("compare this month's electricity with last month", "mom", "2026-11-01"),
+        ("今年碳排放与去年相比", "yoy", "2026-01-01"),
+    ]:
+        t = parse_time(words, now)
+        assert (t.compare, t.time.start.isoformat()) == (compare, start), words
+
+
+def test_thresholds(small) -> None:
+    refused = ask(small, "最近7天哪些企业用电超过100万千瓦时")
+    assert refused["status"] == "unsupported" and refused["rows"] == []
+    days = ask(small, "最近7天AQI超过100的天数")
+    assert days["query"]["metric"] == "aqi_exceed_days"
+
+
+def test_key_energy_users_counted(small) -> None:
+    result = ask(small, "南宁高新区的重点用能单位有几家")
+    n = small.store.query_rows(
+        "SELECT count(*) AS n FROM enterprises WHERE park_id = 'nanning-hitech' AND key_energy_user"
+    )[0]["n"]
+    assert result["query"]["metric"] == "enterprise_count" and result["rows"] == [[n]]

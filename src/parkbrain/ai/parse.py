@@ -75,7 +75,21 @@ NAME_STOP = ("全省", "全区", "广西", "所有", "全部", "各个", "这些
 WRITE_WORDS: tuple[str, ...] = ("删除", "删掉", "修改", "更新", "插入", "清空", "清除", "新增一条", "drop", "delete",
                                 "update", "insert", "truncate", "alter", "remove")  # fmt: skip
 AVERAGE_WORDS: tuple[str, ...] = ("平均", "人均", "均值", "日均", "average", "mean", "per capita")
-ENTERPRISE_NOUNS: tuple[str, ...] = ("企业", "公司", "enterprises", "companies", "firms")
+ENTERPRISE_NOUNS: tuple[str, ...] = (
+    "企业",
+    "公司",
+    "单位",
+    "几家",
+    "多少家",
+    "enterprises",
+    "companies",
+    "firms",
+)
+THRESHOLD = re.compile(
+    r"(?:超过|大于|高于|多于|低于|少于|小于|不足|不到|more than|greater than|over|above|exceeding|below|less than|under)"
+    rf"\s*(?P<n>{NUM})"
+)
+DAY_WORDS: tuple[str, ...] = ("天数", "几天", "多少天", "days")
 COUNT_CUES: tuple[str, ...] = ("多少", "几", "数量", "最多", "最少", "how many", "number of", "most", "fewest",
                                "count")  # fmt: skip
 DEFAULT_TOP = 10
@@ -122,6 +136,11 @@ def parse_question(
         return Parsed("unsupported", lang, message=_unsupported(lang))
     if metric != "aqi" and _has_any(work, AVERAGE_WORDS):
         return Parsed("unsupported", lang, message=_no_average(lang))
+    threshold = THRESHOLD.search(work)
+    if threshold and metric == "aqi" and cn_number(threshold["n"]) == 100 and _has_any(work, DAY_WORDS):
+        metric = "aqi_exceed_days"  # AQI超过100的天数
+    elif threshold:
+        return Parsed("unsupported", lang, message=_no_threshold(lang))
     if links.ambiguous:
         options = _options(question, links.ambiguous, lang)
         return Parsed("clarify", lang, clarify=options, message=_ask(links.ambiguous[0][0], options, lang))
@@ -414,6 +433,14 @@ def _no_average(lang: str) -> str:
     if lang == "zh":
         return "抱歉，离线助手暂不计算平均值；可以问总量、排名或同比环比。"
     return "Sorry, the offline assistant does not compute averages; ask for totals, rankings or comparisons."
+
+
+def _no_threshold(lang: str) -> str:
+    if lang == "zh":
+        return "抱歉，离线助手暂不支持按数值阈值筛选（如“超过100万”）；可以问排名，如“用电量最高的10家企业”。"
+    return (
+        "Sorry, the offline assistant does not filter by a threshold; ask for a ranking (top 10 …) instead."
+    )
 
 
 def _read_only(lang: str) -> str:

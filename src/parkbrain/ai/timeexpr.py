@@ -405,7 +405,21 @@ def parse_time(text: str, now: datetime, layer: SemanticLayer | None = None) -> 
     return out
 
 
+_WITH = r"(?:和|与|跟|同|对比|相比|比|with|to|vs\.?|versus|than)\s*"
+COMPARED_WITH: tuple[tuple[re.Pattern, str], ...] = (
+    (re.compile(rf"{_WITH}(?:the\s+)?(?:上个?月|上一个月|上周|上个星期|昨天|上季度|上个季度|前一天|last month|"
+                rf"previous month|month before|last week|previous week|yesterday|last quarter|previous quarter)"), "mom"),
+    (re.compile(rf"{_WITH}(?:the\s+)?(?:去年同期|去年|上年|same period last year|last year|a year (?:ago|earlier))"),
+     "yoy"),
+)  # fmt: skip
+
+
 def _comparison(work: str, out: TimeParse) -> tuple[str | None, str]:
+    for pattern, kind in COMPARED_WITH:  # 本月和上个月比, this month's … with last month
+        m = pattern.search(work)
+        if m and any(_find_word(work, c) >= 0 for c in (*COMPARE_CUES, "和", "与", "跟", "with")):
+            out.found.append(m[0])
+            return kind, _blank(work, m.start(), m.end())
     for words, kind in ((YOY_WORDS, "yoy"), (MOM_WORDS, "mom"), (SHIFT_WORDS, "shift")):
         for w in sorted(words, key=len, reverse=True):
             i = _find_word(work, w)
