@@ -24,7 +24,10 @@ from parkbrain.ai.views import ViewScope, create_semantic_views, data_days
 from parkbrain.errors import InvalidInput
 from parkbrain.store.base import Store
 
-SHOWN_ROWS = 10  # rows named in the answer text
+SHOWN_ROWS = 10
+# Words that carry no topic (left out before a question without a metric is tried on the policy corpus).
+FUNCTION_WORDS: tuple[str, ...] = ("请问", "一下", "多少", "几家", "几个", "哪些", "什么", "怎么样", "如何", "情况",
+                                   "的", "有", "是", "吗", "呢", "了")  # fmt: skip  # rows named in the answer text
 DIMENSION_VIEWS = ("sem_parks", "sem_enterprises", "sem_buildings", "sem_devices")
 DEFAULT_LABELS_EN = {
     "去年同期": "the same period last year",
@@ -120,7 +123,10 @@ def without_names(question: str, session: Session, now: datetime) -> str:
 
     layer = load_layer()
     rest = link_entities(parse_time(normalise(question), now, layer).rest, session.catalog, layer).rest
-    return re.sub(r"\s+", " ", rest).strip(" ?？。,，!！")
+    for word in FUNCTION_WORDS:
+        rest = rest.replace(word, " ")
+    rest = re.sub(r"\s+", " ", rest).strip(" ?？。,，!！")
+    return rest if re.search(r"[\u4e00-\u9fff]{2}|[a-z]{4}", rest) else ""
 
 
 def answer_query(
