@@ -468,3 +468,12 @@ def test_key_energy_users_counted(small) -> None:
         "SELECT count(*) AS n FROM enterprises WHERE park_id = 'nanning-hitech' AND key_energy_user"
     )[0]["n"]
     assert result["query"]["metric"] == "enterprise_count" and result["rows"] == [[n]]
+
+
+def test_policy_questions_go_to_the_policy_corpus(small) -> None:
+    result = ask(small, "绿色工厂奖励政策的申报条件是什么")
+    assert result["query"] is None and result["sql"] is None
+    assert result["status"] in ("answered", "unsupported")
+    assert all(s["kind"] == "policy" for s in result["sources"])
+    if small.policies():  # the demo's corpus is imported: the answer cites it
+        assert result["status"] == "answered" and result["sources"]
