@@ -18,8 +18,12 @@ ANSWER_KEYS = ("answer", "query", "sql", "columns", "rows", "sources", "status",
 @cli.command()
 @click.argument("question")
 @DB_OPTION
-@click.option("--now", default=None, help="When the question is asked (ISO time; 上个月 is the month before it).")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Answer language [the question's].")
+@click.option(
+    "--now", default=None, help="When the question is asked (ISO time; 上个月 is the month before it)."
+)
+@click.option(
+    "--lang", type=click.Choice(["zh", "en"]), default=None, help="Answer language [the question's]."
+)
 @click.option(
     "--format",
     "fmt",
