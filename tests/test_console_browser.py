@@ -196,7 +196,7 @@ def test_click_from_province_to_park_to_enterprise(signed_in, console_url):
 
 def test_language_switch_is_honoured_and_remembered(signed_in, console_url):
     page = _open(signed_in, console_url + "/console", "energy")
-    assert page.locator("nav.nav").inner_text().split() == ["一张图", "告警", "数据", "大屏"]
+    assert page.locator("nav.nav").inner_text().split() == ["一张图", "告警", "数据", "问答", "大屏"]
     page.click("#lang-switch")
     page.wait_for_selector("body[data-loaded='energy']")
     assert page.locator("html").get_attribute("lang") == "en"

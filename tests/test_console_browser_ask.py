@@ -33,8 +33,15 @@ def ask_page(signed_in, console_url):  # noqa: F811 - the imported fixtures
     page.close()
 
 
-def _ask(page, n: int, text: str | None = None, example: int | None = None):
+def _asked(page) -> int:
+    """How many answers the page has drawn (``body[data-loaded='ask-N']``)."""
+    loaded = page.evaluate("() => document.body.dataset.loaded")
+    return int(loaded.removeprefix("ask-")) if loaded.startswith("ask-") else 0
+
+
+def _ask(page, text: str | None = None, example: int | None = None):
     """Ask by typing ``text`` or clicking example ``example``; the newest answer card when it is drawn."""
+    n = _asked(page) + 1
     if example is not None:
         page.locator("button.example").nth(example).click()
     else:
@@ -55,13 +62,13 @@ def test_the_chat_page_is_in_the_nav_with_three_examples(ask_page):
 
 
 def test_a_ranking_shows_its_rows_chart_sql_and_query(ask_page):
-    turn = _ask(ask_page, 1, example=0)  # the 7-day demo has no October: an answer that says so
+    turn = _ask(ask_page, example=0)  # the 7-day demo has no October: an answer that says so
     card = turn.locator(".answer")
     assert card.get_attribute("data-status") in ("answered", "no_data")
     assert "上个月南宁高新区用电量最高的5家企业是哪些？" in turn.locator(".question").inner_text()
     assert card.locator(".answer-text").inner_text().strip()
     assert "null" not in card.inner_text()
-    turn = _ask(ask_page, 2, text="本月南宁高新区用电量最高的5家企业是哪些？")
+    turn = _ask(ask_page, text="本月南宁高新区用电量最高的5家企业是哪些？")
     card = turn.locator(".answer")
     assert card.get_attribute("data-status") == "answered"
     assert 1 <= card.locator("tbody tr").count() <= 5
@@ -78,10 +85,10 @@ def test_a_ranking_shows_its_rows_chart_sql_and_query(ask_page):
 
 
 def test_a_city_ranking_and_a_policy_question_with_its_sources(ask_page):
-    turn = _ask(ask_page, 3, example=1)
+    turn = _ask(ask_page, example=1)
     assert turn.locator(".answer").get_attribute("data-status") == "answered"
     assert turn.locator("tbody tr").count() >= 2
-    turn = _ask(ask_page, 4, example=2)
+    turn = _ask(ask_page, example=2)
     card = turn.locator(".answer")
     assert card.get_attribute("data-status") == "answered"
     assert card.locator(".answer-chart").count() == 0  # a policy answer has no figure to draw
@@ -92,15 +99,16 @@ def test_a_city_ranking_and_a_policy_question_with_its_sources(ask_page):
 
 
 def test_a_choice_asks_again(ask_page):
-    turn = _ask(ask_page, 5, text="华拓电子用电量")
+    turn = _ask(ask_page, text="华拓电子用电量")
     card = turn.locator(".answer")
     if card.get_attribute("data-status") != "clarify":
         pytest.skip("the demo has one enterprise of that name: nothing to choose")
     options = card.locator(".clarify button")
     assert options.count() >= 2
     chosen = options.first.inner_text()
+    n = _asked(ask_page) + 1
     options.first.click()
-    ask_page.wait_for_selector("body[data-loaded='ask-6']")
+    ask_page.wait_for_selector(f"body[data-loaded='ask-{n}']")
     newest = ask_page.locator(".turn").first
     assert chosen in newest.locator(".question").inner_text()
     assert newest.locator(".answer").get_attribute("data-status") in ("answered", "no_data")
