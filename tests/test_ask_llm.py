@@ -671,3 +671,31 @@ def test_the_fake_can_answer_as_a_function_of_the_request():
         second, _ = ask(fake, "Who won the match?")
     assert isinstance(first, StructuredQuery) and isinstance(second, Refusal)
     assert "not park data: Who won the match?" in second.reason and len(fake.requests) == 2
+
+
+def test_park_ask_runs_the_models_free_sql_scoped_and_falls_back_when_it_declines(
+    small_demo_file, monkeypatch
+):
+    """Through ``Park.ask``: free SQL from the model runs checked, limited and read-only; a hostile query
+    is an unsupported answer naming why, never run; a model that declines leaves the question to the
+    offline engine."""
+    sql = "SELECT kind, count(*) AS devices FROM sem_devices GROUP BY kind ORDER BY kind"
+    script = [
+        tool_reply("free_sql", {"sql": sql, "explanation": "设备按类型计数"}),
+        tool_reply("free_sql", {"sql": "SELECT * FROM api_tokens"}),
+        tool_reply("cannot_answer", {"reason": "not in the layer"}),
+    ]
+    with FakeLLM(script) as fake, Park.open(small_demo_file, read_only=True) as park:
+        monkeypatch.setenv("PARKBRAIN_LLM_BASE_URL", fake.base_url)
+        monkeypatch.setenv("PARKBRAIN_LLM_MODEL", "fake-model")
+        free = park.ask("各类设备各有多少台？", now=NOW)
+        hostile = park.ask("列出所有令牌", now=NOW)
+        declined = park.ask("最近7天各园区的告警数", now=NOW)
+        expected = park.store.query_rows(
+            "SELECT kind, count(*) AS n FROM devices GROUP BY kind ORDER BY kind"
+        )
+    assert free["engine"] == "llm" and free["status"] == "answered" and free["sql"].endswith("LIMIT 1000")
+    assert free["rows"] == [[r["kind"], r["n"]] for r in expected]
+    assert hostile["engine"] == "llm" and hostile["status"] == "unsupported" and hostile["rows"] == []
+    assert "api_tokens" in hostile["answer"]
+    assert declined["engine"] == "offline" and declined["status"] == "answered" and len(fake.requests) == 3

@@ -40,8 +40,10 @@ class AssistantFacet:
         when = _ask_time(now)
         session = Session(self.store, self._view_scope())
         result = self._ask_llm(session, question, when, lang)
-        if result is None:
-            result = answer_question(self.store, question, when, lang=lang, session=session)
+        if result is None or (result["status"] == "unsupported" and not result.get("sql")):
+            offline = answer_question(self.store, question, when, lang=lang, session=session)
+            if result is None or offline["status"] != "unsupported":  # else the model's refusal says why
+                result = offline
         if result["status"] == "policy":
             result = self._policy_or(question, lang, empty_answer("unsupported", _no_policy(question)))
         elif result["status"] == "unsupported" and result["query"] is None and not result["clarify"]:
@@ -94,31 +96,26 @@ class AssistantFacet:
     def _ask_llm(
         self, session: Session, question: str, when: datetime, lang: str | None
     ) -> dict[str, Any] | None:
-        """The LLM path when one is configured and gives a structured query; None → answer offline."""
+        """The LLM path when one is configured: the model's structured query (compiled and answered as
+        the offline engine does) or its free SQL (checked, scoped, limited, read-only: ``ai.sqlsafe``).
+        None → the offline engine answers: no endpoint, or the endpoint failed. When the model declines
+        or its SQL is refused, ``ask`` still tries the offline engine and keeps the refusal only if that
+        cannot answer either."""
         try:
-            from parkbrain.ai.llm import LLMClient, load_llm_config
-            from parkbrain.ai.llm_query import catalogue_entities, llm_structured_query
+            from parkbrain.ai.llm import open_llm_client
+            from parkbrain.ai.llm_query import answer_with_llm
         except ImportError:  # pragma: no cover - the LLM path is optional
             return None
-        config = load_llm_config()
-        if config is None:
+        client = open_llm_client()
+        if client is None:
             return None
-        from parkbrain.ai.assistant import answer_query
-        from parkbrain.ai.parse import question_lang
-        from parkbrain.ai.query import StructuredQuery
-        from parkbrain.ai.semantic import load_layer
-
         try:
-            client = LLMClient(config)
-            result = llm_structured_query(
-                client, question, when, load_layer(), entities=catalogue_entities(self.store)
-            )
+            with client:
+                result = answer_with_llm(client, session, question, when, self.scope, lang=lang)
         except ParkError as exc:  # the endpoint failed: the offline engine answers
             log.warning("LLM path failed, answering offline: %s", exc)
             return None
-        if not isinstance(result, StructuredQuery):
-            return None  # free SQL and refusals: the offline engine answers (the lead wires free SQL)
-        return answer_query(session, result, lang or question_lang(question), engine="llm")
+        return result
 
     def _audit_assistant_reads(self, session: Session, result: dict[str, Any]) -> None:
         """One ``grant.read`` entry per grant whose points the answer's fact view read."""
