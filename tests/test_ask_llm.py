@@ -639,26 +639,6 @@ def test_the_prompt_names_public_parks_but_no_enterprise(small_demo_file):
     assert enterprise not in prompt  # tenant data stays out of the model's context
 
 
-def test_the_offline_policy_answer_rewritten_by_the_model_keeps_its_paragraphs(small_demo_file):
-    from parkbrain.ai.llm_query import policy_answer_with_llm
-
-    question = "节能降碳改造奖补的申报条件是什么？"
-    with Park.open(small_demo_file, read_only=True) as park:
-        offline = park.policy_answer(question)
-        nothing = park.policy_answer("What is the capital of France?")
-    assert offline["status"] == "answered" and offline["sources"] and nothing["status"] != "answered"
-    with (
-        FakeLLM([text_reply("按照办法，符合条件的企业可以申报奖补[1]。")]) as fake,
-        LLMClient(fake.config()) as client,
-    ):
-        answer = policy_answer_with_llm(client, question, offline)
-        unchanged = policy_answer_with_llm(client, "What is the capital of France?", nothing)
-    assert answer["status"] == "answered" and answer["engine"] == "llm"
-    assert answer["sources"] == [offline["sources"][0]]  # demo label, chunk id, score kept
-    assert offline["sources"][0]["text"] in fake.requests[0]["messages"][1]["content"]
-    assert unchanged == nothing and len(fake.requests) == 1
-
-
 def test_the_fake_can_answer_as_a_function_of_the_request():
     def script(request: dict) -> object:
         question = request["messages"][-1]["content"]

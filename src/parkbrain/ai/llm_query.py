@@ -263,17 +263,6 @@ def llm_policy_answer(
     return _policy_result(answer, sources, "answered", [result.stats])
 
 
-def policy_answer_with_llm(
-    client: LLMClient, question: str, offline: Mapping[str, Any], lang: str | None = None
-) -> dict[str, Any]:
-    """The offline policy answer (``Park.policy_answer``) rewritten by the model from the same retrieved
-    paragraphs (its ``sources``); an offline answer that found nothing is returned as it is."""
-    if offline.get("status") != "answered" or not offline.get("sources"):
-        return dict(offline)
-    paragraphs = [p for p in offline["sources"] if p.get("kind") == "policy"]
-    return llm_policy_answer(client, question, paragraphs, lang)
-
-
 _POLICY_RULES = {
     "zh": "你是园区政策助手。只根据用户给出的编号段落回答，不得使用其他知识；每句事实后用 [编号] 注明出处，"
     "只能引用给出的编号。如果段落不能回答问题，直接说明“所给政策条文中没有答案”，不要编造。",
@@ -478,7 +467,6 @@ __all__ = [
     "named_entities",
     "llm_policy_answer",
     "llm_structured_query",
-    "policy_answer_with_llm",
     "query_tools",
     "system_prompt",
 ]
