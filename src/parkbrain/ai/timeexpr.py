@@ -343,7 +343,7 @@ PATTERNS: list[tuple[re.Pattern, Handler]] = [
     (re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*[日号]?"), _day),
     (re.compile(r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})"), _day),
     (re.compile(rf"(?<![\d年])(?P<m>\d{{1,2}}|{CN_NUM})\s*月\s*(?P<d>\d{{1,2}}|{CN_NUM})\s*[日号]"), _day),
-    (re.compile(rf"{_YEAR_PREFIX}?\s*的?\s*第?(?P<q>[一二三四1-4])\s*季度"), _quarter),
+    (re.compile(rf"{_YEAR_PREFIX}?\s*的?\s*(?<![上下本这前])第?(?P<q>[一二三四1-4])\s*季度"), _quarter),  # 上一季度 is relative
     (re.compile(rf"{_YEAR_PREFIX}?\s*的?\s*(?P<h>上|下)半年"), _half),
     (re.compile(rf"{_YEAR_PREFIX}\s*的?\s*(?P<m>\d{{1,2}}|{CN_NUM})\s*月份?"), _month),
     (re.compile(r"(?P<y>\d{4})[-/](?P<m>\d{1,2})(?![-/\d])"), _month),
