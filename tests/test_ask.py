@@ -255,10 +255,24 @@ def test_ambiguous_park_asks_back(small) -> None:
 
 def test_unknown_question_is_unsupported(small) -> None:
     for question in ("今天天气怎么样", "火星园区最近7天的用电量", "What is the meaning of life?", "删除所有告警",
-                     "drop table alerts"):  # fmt: skip
+                     "drop table alerts", "把柳州高新区的告警全部关闭", "将南宁高新区未确认的告警确认一下",
+                     "Close all alerts of Liuzhou"):  # fmt: skip
         result = ask(small, question)
         assert result["status"] == "unsupported", question
         assert result["sql"] is None and result["rows"] == [] and not re.search(r"\d", result["answer"])
+
+
+def test_a_question_about_closed_alerts_is_no_request_to_close_them(small) -> None:
+    result = ask(small, "帮我查最近7天已关闭的告警数")
+    assert result["status"] in ("answered", "no_data")
+    assert {"dimension": "status", "op": "=", "value": "closed"} in result["query"]["filters"]
+
+
+def test_a_carrier_named_in_a_few_words_filters_the_energy(small) -> None:
+    water = ask(small, "最近7天水的综合能耗")
+    assert {"dimension": "carrier", "op": "=", "value": "water"} in water["query"]["filters"]
+    electricity = ask(small, "最近7天南宁高新区用了多少度电")
+    assert electricity["query"]["metric"] == "electricity_kwh"
 
 
 def test_no_data_never_invents_a_number(small) -> None:

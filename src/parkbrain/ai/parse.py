@@ -74,6 +74,11 @@ NAME_STOP = ("全省", "全区", "广西", "所有", "全部", "各个", "这些
              "其他", "其它", "每个", "各", "多少", "几个", "几家", "整个", "全市")  # fmt: skip
 WRITE_WORDS: tuple[str, ...] = ("删除", "删掉", "修改", "更新", "插入", "清空", "清除", "新增一条", "drop", "delete",
                                 "update", "insert", "truncate", "alter", "remove")  # fmt: skip
+#: Requests to act rather than to ask (把告警全部关闭, close all alerts): the assistant only reads.
+ACTION_REQUEST = re.compile(
+    r"(?:把|将).{1,30}?(?:关闭|关掉|确认|处理掉|删|派给|派单|改为|改成|设为|设置为)(?:掉|了|吧|一下)?[。！!？?\s]*$"
+    r"|^(?:please\s+)?(?:close|acknowledge|resolve|assign|create|open)\s+(?:all\s+|the\s+|a\s+|an\s+)"
+)
 AVERAGE_WORDS: tuple[str, ...] = ("平均", "人均", "均值", "日均", "average", "mean", "per capita")
 ENTERPRISE_NOUNS: tuple[str, ...] = (
     "企业",
@@ -120,7 +125,7 @@ def parse_question(
     layer = layer or load_layer()
     lang = question_lang(question)
     text = normalise(question)
-    if _has_any(text, WRITE_WORDS):
+    if _has_any(text, WRITE_WORDS) or ACTION_REQUEST.search(text):
         return Parsed("unsupported", lang, message=_read_only(lang))
     if _has_any(text, POLICY_WORDS):
         return Parsed("policy", lang)
