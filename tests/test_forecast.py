@@ -176,3 +176,35 @@ def test_energy_forecast_beside_actual_and_deviation_alerts_once(small_demo_file
         )
         with pytest.raises(InvalidInput, match="today"):
             park.energy_forecast(today="20 Nov")
+
+
+def test_a_point_forecast_is_kept_until_the_points_readings_change(small_demo_file, tmp_path):
+    """The enterprise page asks for the same forecast on every visit: the same history gives the same
+    result from memory; a new reading of the point computes it again, one of another point does not."""
+    db = copy_db(small_demo_file, tmp_path)
+    with Park.open(db) as park:
+        first = park.forecast_point(ENERGY_POINT, "1h")
+        assert park.forecast_point(ENERGY_POINT, "1h") is first
+        other = park.store.query_rows(
+            "SELECT point_id, ts, value FROM latest_readings WHERE point_id <> ? AND point_id LIKE '%electric_energy' "
+            "LIMIT 1",
+            [ENERGY_POINT],
+        )[0]
+        park.write_readings(
+            [{**other, "ts": other["ts"] + timedelta(minutes=15), "value": other["value"] + 1}]
+        )
+        assert park.forecast_point(ENERGY_POINT, "1h") is first
+        latest = park.store.query_rows(
+            "SELECT ts, value FROM latest_readings WHERE point_id = ?", [ENERGY_POINT]
+        )[0]
+        park.write_readings(
+            [
+                {
+                    "point_id": ENERGY_POINT,
+                    "ts": latest["ts"] + timedelta(minutes=15),
+                    "value": latest["value"] + 5,
+                }
+            ]
+        )
+        again = park.forecast_point(ENERGY_POINT, "1h")
+        assert again is not first and again["rows"]

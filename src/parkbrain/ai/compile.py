@@ -20,6 +20,7 @@ from parkbrain.ai.query import StructuredQuery, TimeRange
 from parkbrain.ai.semantic import SemanticLayer, load_layer
 from parkbrain.ai.timeexpr import previous_range
 from parkbrain.errors import InvalidInput
+from parkbrain.store.base import sql_string
 
 # The columns of each fact view (the contract of ai.views), to know what a view has itself.
 FACT_COLUMNS: dict[str, frozenset[str]] = {
@@ -56,11 +57,6 @@ class Compiled:
     views: tuple[str, ...]
     windows: tuple[TimeRange, ...]
     columns: tuple[str, ...]
-
-
-def sql_string(value: str) -> str:
-    """A SQL string literal (quotes doubled; DuckDB strings have no backslash escapes)."""
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 def sql_date(value: date) -> str:

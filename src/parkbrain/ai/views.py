@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from parkbrain.ai.semantic import VIEWS
 from parkbrain.model.timeutil import PARK_TZ
-from parkbrain.store.base import Predicate, Store
+from parkbrain.store.base import Predicate, Store, sql_string
 
 _ALL: Predicate = ("TRUE", [])
 
@@ -231,14 +231,10 @@ def _factor_values(pairs: list[tuple[str, str]], year: int) -> str:
         kgce, _ = kgce_per_unit(carrier, unit, acc)
         tco2, _, _ = tco2_per_unit(carrier, unit, acc)
         tce = "NULL::DOUBLE" if kgce is None else repr(float(kgce) / 1000)
-        rows.append(f"({_quote(carrier)}, {_quote(unit)}, {tce}, {float(tco2)!r})")
+        rows.append(f"({sql_string(carrier)}, {sql_string(unit)}, {tce}, {float(tco2)!r})")
     if not rows:
         return "SELECT NULL::VARCHAR, NULL::VARCHAR, NULL::DOUBLE, NULL::DOUBLE WHERE false"
     return "VALUES " + ", ".join(rows)
-
-
-def _quote(text: str) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
 
 
 # -- air quality -----------------------------------------------------------------------------------

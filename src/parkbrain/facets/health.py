@@ -135,28 +135,35 @@ class HealthFacet:
         from its rollups: energy points forecast their consumption, others their mean value."""
         from dataclasses import replace
 
+        from parkbrain.analytics.console_cache import memoised
         from parkbrain.analytics.forecast import DEFAULT_PARAMS, compute_forecast, series_from_readings
         from parkbrain.errors import InvalidInput
+        from parkbrain.store.base import sql_string
 
         if interval not in SLOTS:
             raise InvalidInput(f"interval {interval!r}: expected one of {', '.join(SLOTS)}")
-        readings = self.readings(point_id, interval=interval)
-        end = readings.end
-        readings = self.readings(
-            point_id, end - timedelta(days=FORECAST_HISTORY_DAYS[interval]), end, interval
-        )
-        series = series_from_readings(readings.table, readings.point["value_kind"])
-        params = replace(DEFAULT_PARAMS, holidays=holidays)
-        frame = compute_forecast(series, SLOTS[interval], horizon_days, params)
-        return {
-            "point_id": point_id,
-            "interval": interval,
-            "horizon_days": horizon_days,
-            "value": "consumption" if readings.point["value_kind"] != "instant" else "mean",
-            "unit": readings.point["unit"],
-            "interval_coverage_nominal": params.interval,
-            "rows": frame.to_dict(orient="records"),
-        }
+        end = self.readings(point_id, interval=interval).end  # the caller may read the point (scope)
+        start = end - timedelta(days=FORECAST_HISTORY_DAYS[interval])
+
+        def compute() -> dict[str, Any]:
+            readings = self.readings(point_id, start, end, interval)
+            series = series_from_readings(readings.table, readings.point["value_kind"])
+            params = replace(DEFAULT_PARAMS, holidays=holidays)
+            frame = compute_forecast(series, SLOTS[interval], horizon_days, params)
+            return {
+                "point_id": point_id,
+                "interval": interval,
+                "horizon_days": horizon_days,
+                "value": "consumption" if readings.point["value_kind"] != "instant" else "mean",
+                "unit": readings.point["unit"],
+                "interval_coverage_nominal": params.interval,
+                "rows": frame.to_dict(orient="records"),
+            }
+
+        # The same history gives the same forecast: kept while the point's day rollups are unchanged
+        # (the enterprise page asks again on every visit).
+        key = ("forecast", point_id, interval, horizon_days, holidays)
+        return memoised(self.store, key, start, end, compute, points=f"point_id = {sql_string(point_id)}")
 
     def energy_forecast(
         self,

@@ -25,6 +25,12 @@ def where(*predicates: Predicate) -> tuple[str, list[Any]]:
     return ("WHERE " + " AND ".join(f"({p})" for p in parts) if parts else ""), params
 
 
+def sql_string(value: str) -> str:
+    """A SQL string literal (quotes doubled; DuckDB strings have no backslash escapes), for SQL that is
+    shown to people or must be a constant; use parameters everywhere else."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def equal(*pairs: tuple[str, Any]) -> list[Predicate]:
     """``column = ?`` predicates for the (column, value) pairs whose value is given (not None)."""
     return [(f"{column} = ?", [value]) for column, value in pairs if value is not None]
