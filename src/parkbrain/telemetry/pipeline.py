@@ -8,8 +8,12 @@
     writer thread: takes every parsed segment ready, stores their valid readings (idempotent on
                    point and time; 15-minute rollups and latest values merged, hours and days
                    staged) and the invalid messages as dead letters in one transaction, runs the
-                   alert rules, then deletes the segments. It folds the staged hours and days when
-                   idle for FOLD_IDLE_S, at the latest FOLD_MAX_S after the first staged batch.
+                   alert rules, then deletes the segments. It asks for the staged hours and days
+                   to be folded when idle for FOLD_IDLE_S, at the latest FOLD_MAX_S after the first
+                   staged batch.
+    folder thread: folds them on a connection of its own while the writer goes on committing
+                   (``DuckDBStore.fold_rollups(concurrent=True)``; a late batch, which must fold
+                   first, waits for it).
                    Parsed segments wait in a bounded queue: when the writer lags, the parser waits,
                    segments stay on disk, and batches grow so that the writer catches up.
 
