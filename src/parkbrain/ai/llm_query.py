@@ -312,18 +312,9 @@ def _source(paragraph: Mapping[str, Any]) -> dict[str, Any]:
 def _policy_result(
     answer: str, sources: list[dict[str, Any]], status: str, calls: list[CallStats]
 ) -> dict[str, Any]:
-    return {
-        "answer": answer,
-        "query": None,
-        "sql": None,
-        "columns": [],
-        "rows": [],
-        "sources": sources,
-        "status": status,
-        "clarify": [],
-        "engine": "llm",
-        "llm_calls": [c.as_dict() for c in calls],
-    }
+    from parkbrain.ai.assistant import empty_answer
+
+    return empty_answer(status, answer, sources=sources, engine="llm", llm_calls=[c.as_dict() for c in calls])
 
 
 # -- the whole answer ----------------------------------------------------------------------------------------

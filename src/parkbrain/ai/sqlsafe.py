@@ -31,6 +31,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
+from parkbrain.ai.semantic import VIEWS
 from parkbrain.errors import QueryError
 from parkbrain.store.base import Predicate
 from parkbrain.store.sqlguard import SECRET_TABLES, run_readonly_select
@@ -41,17 +42,7 @@ DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10_000
 DEFAULT_TIMEOUT_S = 5.0
 
-SEMANTIC_VIEWS = frozenset(
-    {
-        "sem_enterprises",
-        "sem_parks",
-        "sem_energy_daily",
-        "sem_alerts",
-        "sem_aqi_daily",
-        "sem_buildings",
-        "sem_devices",
-    }
-)
+SEMANTIC_VIEWS = frozenset(VIEWS)
 CANONICAL_TABLES = frozenset(
     {
         "parks",

@@ -278,15 +278,7 @@ def _register_steps(drops: list[tuple[str, datetime]] | None, lo: str, hi: str) 
             WHERE pts.value_kind = 'cumulative' AND r.bucket >= {lo} - INTERVAL 1 DAY AND r.bucket < {hi}
         ) WHERE min < first OR first < prev_last
     ),
-    steps AS (
-        SELECT r.point_id, r.first,
-               lag(r.last) OVER (PARTITION BY r.point_id ORDER BY r.bucket) AS prev,
-               lag(r.bucket) OVER (PARTITION BY r.point_id ORDER BY r.bucket) AS prev_bucket
-        FROM readings_15m r
-        WHERE r.bucket >= {lo} - INTERVAL 2 DAY AND r.bucket < {hi} + INTERVAL 1 DAY
-          AND r.point_id IN (SELECT point_id FROM register_days) AND EXISTS (SELECT 1 FROM register_days c WHERE c.point_id = r.point_id
-                      AND r.bucket >= c.bucket - INTERVAL 1 DAY AND r.bucket < c.bucket + INTERVAL 1 DAY)
-    ),"""
+{_steps_cte(lo, hi, "r.point_id IN (SELECT point_id FROM register_days)")}"""
     if not drops:
         return """
     steps AS (
@@ -297,15 +289,21 @@ def _register_steps(drops: list[tuple[str, datetime]] | None, lo: str, hi: str) 
     first = _literal(min(b for _, b in drops) - timedelta(days=1))
     last = _literal(max(b for _, b in drops) + timedelta(days=1))
     points = ", ".join("?" for _ in dict.fromkeys(p for p, _ in drops))
+    steps = _steps_cte(lo, hi, f"r.bucket >= {first} AND r.bucket < {last} AND r.point_id IN ({points})")
     return f"""
-    register_days AS (SELECT unnest(?::VARCHAR[]) AS point_id, unnest(?::TIMESTAMPTZ[]) AS bucket),
+    register_days AS (SELECT unnest(?::VARCHAR[]) AS point_id, unnest(?::TIMESTAMPTZ[]) AS bucket),{steps}"""
+
+
+def _steps_cte(lo: str, hi: str, narrow: str) -> str:
+    """``steps``: each 15-minute row of the register days (and the day each side) with the last value
+    of the row before it, ``narrow`` limiting the points and buckets read."""
+    return f"""
     steps AS (
         SELECT r.point_id, r.first,
                lag(r.last) OVER (PARTITION BY r.point_id ORDER BY r.bucket) AS prev,
                lag(r.bucket) OVER (PARTITION BY r.point_id ORDER BY r.bucket) AS prev_bucket
         FROM readings_15m r
-        WHERE r.bucket >= {lo} - INTERVAL 2 DAY AND r.bucket < {hi} + INTERVAL 1 DAY
-          AND r.bucket >= {first} AND r.bucket < {last} AND r.point_id IN ({points})
+        WHERE r.bucket >= {lo} - INTERVAL 2 DAY AND r.bucket < {hi} + INTERVAL 1 DAY AND {narrow}
           AND EXISTS (SELECT 1 FROM register_days c WHERE c.point_id = r.point_id
                       AND r.bucket >= c.bucket - INTERVAL 1 DAY AND r.bucket < c.bucket + INTERVAL 1 DAY)
     ),"""
