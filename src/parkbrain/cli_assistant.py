@@ -51,7 +51,10 @@ def format_answer(result: dict[str, Any]) -> str:
         lines += ["", "SQL:", result["sql"]]
     columns, rows = result.get("columns") or [], result.get("rows") or []
     if rows:
-        lines += ["", format_table(columns, [dict(zip(columns, r)) for r in rows])]
+        shown = [
+            [round(v, 3) if isinstance(v, float) else v for v in r] for r in rows
+        ]  # JSON keeps all digits
+        lines += ["", format_table(columns, [dict(zip(columns, r)) for r in shown])]
     policy = [s for s in result.get("sources") or [] if s.get("kind") == "policy"]
     for s in policy:
         lines.append(f"[{s.get('title')} · {s.get('section')}]")
