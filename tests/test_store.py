@@ -796,3 +796,16 @@ def test_a_stage_left_by_a_crash_is_folded_when_the_file_opens(tmp_path, meter_s
         opened = _dump(p)
         p.store.rebuild_rollups()
         assert _dump(p) == opened
+
+
+def test_the_checkpoint_threshold_is_set_checked_and_reset(park):
+    def current() -> str:
+        return park.store.query_rows("SELECT current_setting('checkpoint_threshold') AS v")[0]["v"]
+
+    default = current()
+    park.store.set_checkpoint_threshold("64MB")
+    assert current() != default and current().startswith("6")  # DuckDB shows it in its own units
+    with pytest.raises(InvalidInput, match="64MB"):
+        park.store.set_checkpoint_threshold("64MB'; DROP TABLE readings; --")
+    park.store.set_checkpoint_threshold(None)
+    assert current() == default

@@ -366,6 +366,19 @@ class DuckDBStore:
             con.execute("RESET preserve_insertion_order")
             return _check_bulk(con, import_id)
 
+    def set_checkpoint_threshold(self, size: str | None) -> None:
+        """DuckDB's WAL size that triggers an automatic checkpoint at a commit (None: its default).
+        A live stream raises it (``telemetry.pipeline.CHECKPOINT_THRESHOLD``): each checkpoint then
+        writes the row groups that many batches updated (15-minute rows, latest values) once."""
+        if self.read_only:
+            return
+        if size is None:
+            self._con.execute("RESET checkpoint_threshold")
+        elif not re.fullmatch(r"\d+\s*[KMG]i?B", size):
+            raise InvalidInput(f"checkpoint threshold {size!r}: expected a size such as 64MB")
+        else:
+            self._con.execute(f"SET checkpoint_threshold = '{size}'")
+
     def fold_rollups(self, concurrent: bool = False) -> int:
         """Fold the staged hours and days of a live stream (``write_readings(stage_coarse=True)``) into
         ``readings_1h`` and ``readings_1d``; returns the number of staged rows folded.

@@ -54,6 +54,12 @@ PARSED_MAX = 16
 #: the latest this long after the first unfolded batch (``DuckDBStore.fold_rollups``).
 FOLD_IDLE_S = 0.5
 FOLD_MAX_S = 10.0
+#: DuckDB checkpoints at a commit once its WAL reaches this size (default 16MB). At 16MB a live
+#: stream of 100,000 points/s checkpoints every few batches, rewriting the same row groups of
+#: readings_15m and latest_readings each time; at 64MB the writer's mean batch is ~10 % cheaper and
+#: the paced benchmark's p99 fell from 1.7–2.3 s to 1.45–1.7 s in paired runs. A crash replays at
+#: most this much WAL at start.
+CHECKPOINT_THRESHOLD = "64MB"
 Ack = Callable[[], None]
 
 
@@ -142,6 +148,7 @@ class TelemetryPipeline:
     def start(self) -> None:
         """Apply what a previous run left in the spool, then start the spool, parser and writer threads."""
         self._load_devices()
+        self.store.set_checkpoint_threshold(CHECKPOINT_THRESHOLD)
         self.apply_pending()
         self.store.fold_rollups()
         threads = (
@@ -165,6 +172,7 @@ class TelemetryPipeline:
         self.spool.seal()
         self.apply_pending()
         self.store.fold_rollups()
+        self.store.set_checkpoint_threshold(None)
 
     def submit(self, topic: str, payload: bytes, ack: Ack | None = None) -> None:
         """Hand over one message; ``ack`` is called once it is durable. Blocks while the queue is full."""
