@@ -204,7 +204,7 @@ def link_entities(text: str, catalog: Catalog, layer: SemanticLayer) -> Links:
     links = Links()
     work = text
     for alias in sorted(catalog.aliases, key=len, reverse=True):
-        i = _find(work, alias)
+        i = find_word(work, alias)
         if i < 0:
             continue
         options = catalog.aliases[alias]
@@ -212,12 +212,12 @@ def link_entities(text: str, catalog: Catalog, layer: SemanticLayer) -> Links:
             links.entities.append(options[0])
         else:
             links.ambiguous.append((alias, options))
-        work = work[:i] + " " * len(alias) + work[i + len(alias) :]
+        work = blank(work, i, alias)
     for alias in sorted(catalog.hidden, key=len, reverse=True):
-        i = _find(work, alias)
+        i = find_word(work, alias)
         if i >= 0:
             links.hidden.append(alias)
-            work = work[:i] + " " * len(alias) + work[i + len(alias) :]
+            work = blank(work, i, alias)
     work = _generic_parks(work, catalog, links)
     work = _tokens(work, catalog, links)
     links.filters = _filters(links.entities)
@@ -225,11 +225,18 @@ def link_entities(text: str, catalog: Catalog, layer: SemanticLayer) -> Links:
     return links
 
 
-def _find(work: str, alias: str) -> int:
-    if alias.isascii():
-        m = re.search(rf"(?<![a-z0-9-]){re.escape(alias)}(?![a-z0-9-])", work)
+def find_word(text: str, word: str, joiners: str = "a-z0-9-") -> int:
+    """Where ``word`` first stands in ``text`` (-1: nowhere); an ASCII word only as a whole word, not
+    next to a character of ``joiners`` (a regex class body)."""
+    if word.isascii():
+        m = re.search(rf"(?<![{joiners}]){re.escape(word)}(?![{joiners}])", text)
         return m.start() if m else -1
-    return work.find(alias)
+    return text.find(word)
+
+
+def blank(text: str, i: int, word: str) -> str:
+    """``text`` with ``word`` at ``i`` replaced by spaces (positions of the rest unchanged)."""
+    return text[:i] + " " * len(word) + text[i + len(word) :]
 
 
 def _generic_parks(work: str, catalog: Catalog, links: Links) -> str:
@@ -239,7 +246,7 @@ def _generic_parks(work: str, catalog: Catalog, links: Links) -> str:
     kinds = {"高新区": "高新技术产业开发区", "经开区": "经济技术开发区", "high-tech zone": "high-tech",
              "development zone": "development zone"}  # fmt: skip
     for word, marker in kinds.items():
-        i = _find(work, word)
+        i = find_word(work, word)
         if i < 0:
             continue
         parks = {
@@ -250,7 +257,7 @@ def _generic_parks(work: str, catalog: Catalog, links: Links) -> str:
         }
         if parks:
             links.ambiguous.append((word, sorted(parks.values(), key=lambda e: e.id)))
-            return work[:i] + " " * len(word) + work[i + len(word) :]
+            return blank(work, i, word)
     return work
 
 
@@ -294,12 +301,12 @@ def link_values(work: str, layer: SemanticLayer, links: Links, only: tuple[str, 
         if only is not None and fid not in only:
             continue
         for word in sorted(words, key=len, reverse=True):
-            i = _find(work, word)
+            i = find_word(work, word)
             if i >= 0:
                 value = words[word]
                 op = "!=" if value.startswith("!") else "="
                 links.filters.append(Filter(fid, op, value.removeprefix("!")))
-                work = work[:i] + " " * len(word) + work[i + len(word) :]
+                work = blank(work, i, word)
                 break
     return work
 

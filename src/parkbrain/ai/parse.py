@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from parkbrain.ai.entities import Catalog, Entity, link_entities, link_values
+from parkbrain.ai.entities import Catalog, Entity, blank, find_word, link_entities, link_values
 from parkbrain.ai.query import Filter, StructuredQuery, TimeRange
 from parkbrain.ai.semantic import SemanticLayer, load_layer
 from parkbrain.ai.timeexpr import (
@@ -191,14 +191,7 @@ def _has_any(text: str, words: tuple[str, ...]) -> bool:
 
 
 def _find(text: str, word: str) -> int:
-    if word.isascii():
-        m = re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", text)
-        return m.start() if m else -1
-    return text.find(word)
-
-
-def _blank(text: str, i: int, word: str) -> str:
-    return text[:i] + " " * len(word) + text[i + len(word) :]
+    return find_word(text, word, joiners="a-z0-9")  # metric and function words may touch a hyphen
 
 
 # -- metric -----------------------------------------------------------------------------------------
@@ -212,7 +205,7 @@ def _metric(work: str, layer: SemanticLayer) -> tuple[str | None, list[str], str
         i = _find(work, word)
         if i >= 0:
             found.append((-len(word), i, mid))
-            work = _blank(work, i, word)
+            work = blank(work, i, word)
     if not found:
         return None, [], work
     mids = [m for _, _, m in sorted(found)]  # the longest (most specific) word first
@@ -235,7 +228,7 @@ def _dimensions(work: str, layer: SemanticLayer) -> tuple[list[str], str]:
         i = _find(work, word)
         if i >= 0:
             found.append((i, did))
-            work = _blank(work, i, word)
+            work = blank(work, i, word)
     dims: list[str] = []
     for _, did in sorted(found):
         if did not in dims:
