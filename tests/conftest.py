@@ -13,6 +13,35 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 ARTIFACTS = REPO / "artifacts"
 
+#: The park assistant's metric ids, as the issue's contract names them (tests check the layer against them).
+CONTRACT_METRICS = (
+    "enterprise_count",
+    "employees",
+    "output_value",
+    "electricity_kwh",
+    "water_m3",
+    "gas_m3",
+    "steam_t",
+    "energy_tce",
+    "carbon_tco2",
+    "energy_intensity",
+    "aqi",
+    "aqi_exceed_days",
+    "alert_count",
+)
+
+
+def top5_query() -> dict:
+    """The structured query of 「上个月南宁高新区用电量最高的5家企业是哪些？」 asked on 2026-11-20 (a fresh dict)."""
+    return {
+        "metric": "electricity_kwh",
+        "dimensions": ["enterprise"],
+        "filters": [{"dimension": "park", "op": "=", "value": "nanning-hitech"}],
+        "time": {"start": "2026-10-01", "end": "2026-11-01", "grain": None, "label": "上个月"},
+        "order": "desc",
+        "limit": 5,
+    }
+
 
 @pytest.fixture
 def park():

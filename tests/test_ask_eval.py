@@ -17,25 +17,11 @@ from sqlglot import exp
 from parkbrain import Park
 from parkbrain.ai import evaluation as ev
 from parkbrain.errors import InvalidInput
-from tests.conftest import ARTIFACTS, SHARED_DATA
+from tests.conftest import ARTIFACTS, CONTRACT_METRICS, SHARED_DATA
 
 QUESTIONS = ev.load_questions()
 # the contract's metric ids, dimension result columns and the time expressions of the issue and contract
-METRICS = [
-    "enterprise_count",
-    "employees",
-    "output_value",
-    "electricity_kwh",
-    "water_m3",
-    "gas_m3",
-    "steam_t",
-    "energy_tce",
-    "carbon_tco2",
-    "energy_intensity",
-    "aqi",
-    "aqi_exceed_days",
-    "alert_count",
-]
+METRICS = list(CONTRACT_METRICS)
 DIMENSION_COLUMNS = {
     "city": "city_name",
     "park": "park_name",

@@ -19,17 +19,11 @@ from parkbrain.ai.views import create_semantic_views
 from parkbrain.errors import ConfigError, QueryError, UpstreamError
 from parkbrain.model.timeutil import PARK_TZ
 from parkbrain.space import Principal
+from tests.conftest import top5_query
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=PARK_TZ)
 QUESTION = "上个月南宁高新区用电量最高的5家企业是哪些？"
-GOOD = {
-    "metric": "electricity_kwh",
-    "dimensions": ["enterprise"],
-    "filters": [{"dimension": "park", "op": "=", "value": "nanning-hitech"}],
-    "time": {"start": "2026-10-01", "end": "2026-11-01", "grain": None, "label": "上个月"},
-    "order": "desc",
-    "limit": 5,
-}
+GOOD = top5_query()
 
 
 def ask(fake: FakeLLM, question: str = QUESTION, **config: object):

@@ -10,38 +10,12 @@ import pytest
 from parkbrain.ai.query import Filter, StructuredQuery, TimeRange, query_json_schema
 from parkbrain.ai.semantic import load_layer, parse_layer
 from parkbrain.errors import ConfigError, InvalidInput
-
-CONTRACT_METRICS = {
-    "enterprise_count",
-    "employees",
-    "output_value",
-    "electricity_kwh",
-    "water_m3",
-    "gas_m3",
-    "steam_t",
-    "energy_tce",
-    "carbon_tco2",
-    "energy_intensity",
-    "aqi",
-    "aqi_exceed_days",
-    "alert_count",
-}
-
-
-def _top5() -> dict:
-    return {
-        "metric": "electricity_kwh",
-        "dimensions": ["enterprise"],
-        "filters": [{"dimension": "park", "op": "=", "value": "nanning-hitech"}],
-        "time": {"start": "2026-10-01", "end": "2026-11-01", "grain": None, "label": "上个月"},
-        "order": "desc",
-        "limit": 5,
-    }
+from tests.conftest import CONTRACT_METRICS, top5_query
 
 
 def test_layer_declares_every_contract_metric_with_units_and_words() -> None:
     layer = load_layer()
-    assert set(layer.metrics) == CONTRACT_METRICS
+    assert set(layer.metrics) == set(CONTRACT_METRICS)
     for m in layer.metrics.values():
         assert m.zh and m.en and m.synonyms_zh and m.synonyms_en
     assert layer.metrics["electricity_kwh"].unit == "kWh"
@@ -57,7 +31,7 @@ def test_longest_metric_word_first() -> None:
 
 
 def test_round_trip_and_json_safe() -> None:
-    q = StructuredQuery.from_dict(_top5())
+    q = StructuredQuery.from_dict(top5_query())
     assert q.time == TimeRange(date(2026, 10, 1), date(2026, 11, 1), None, "上个月")
     assert q.filters == (Filter("park", "=", "nanning-hitech"),)
     d = q.to_dict()
@@ -84,19 +58,19 @@ def test_round_trip_and_json_safe() -> None:
 )
 def test_from_dict_names_the_bad_field(patch: dict, field: str) -> None:
     with pytest.raises(InvalidInput, match=field.replace("[", r"\[").replace("]", r"\]")):
-        StructuredQuery.from_dict({**_top5(), **patch})
+        StructuredQuery.from_dict({**top5_query(), **patch})
 
 
 def test_time_dimension_is_the_grain() -> None:
     d = {
-        **_top5(),
+        **top5_query(),
         "dimensions": ["time"],
         "time": {"start": "2026-01-01", "end": "2026-11-21", "grain": "month"},
     }
     q = StructuredQuery.from_dict(d)
     assert q.dimensions == () and q.time.grain == "month"
     with pytest.raises(InvalidInput, match="time.grain"):
-        StructuredQuery.from_dict({**_top5(), "dimensions": ["time"]})
+        StructuredQuery.from_dict({**top5_query(), "dimensions": ["time"]})
 
 
 def test_aqi_max_variant() -> None:
@@ -106,7 +80,7 @@ def test_aqi_max_variant() -> None:
 
 def test_json_schema_enumerates_the_layer() -> None:
     schema = query_json_schema()
-    assert set(schema["properties"]["metric"]["enum"]) == CONTRACT_METRICS
+    assert set(schema["properties"]["metric"]["enum"]) == set(CONTRACT_METRICS)
     assert "time" in schema["properties"]["dimensions"]["items"]["enum"]
     json.dumps(schema)
 
@@ -122,7 +96,7 @@ def test_bad_layer_file_is_a_config_error() -> None:
 def test_compiled_sql_of_the_top5_question() -> None:
     from parkbrain.ai.compile import compile_query
 
-    compiled = compile_query(StructuredQuery.from_dict(_top5()))
+    compiled = compile_query(StructuredQuery.from_dict(top5_query()))
     assert compiled.sql == (
         "SELECT e.enterprise_name AS enterprise_name, sum(f.amount) AS electricity_kwh\n"
         "FROM sem_energy_daily f\n"
